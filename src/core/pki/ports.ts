@@ -1,0 +1,75 @@
+import type { AuditLog } from "../shared/audit.js";
+import type { KeyAlgorithm } from "../crypto/algorithms.js";
+import type { KeyHandle } from "../crypto/key-handle.js";
+import type { CaId, CertificateId } from "../shared/ids.js";
+import type { Page } from "../shared/page.js";
+import type { CertificateAuthority } from "./certificate-authority.js";
+import type { CertificateStatus, IssuedCertificate } from "./issued-certificate.js";
+
+/** Storage of certificate authorities and their sealed keys. */
+export interface AuthorityRepository {
+  /** Inserts a new CA (with its key handle, if any). Fails with `already_exists` on a taken name. */
+  create(ca: CertificateAuthority): Promise<void>;
+  /** Replaces the mutable fields (status, certificate, chain, validity, serial, key). */
+  update(ca: CertificateAuthority): Promise<void>;
+  findById(id: CaId): Promise<CertificateAuthority | undefined>;
+  findByName(name: string): Promise<CertificateAuthority | undefined>;
+  list(): Promise<readonly CertificateAuthority[]>;
+}
+
+/** Filters for the certificate inventory; all optional, combined with AND. */
+export interface CertificateQuery {
+  readonly caId?: CaId;
+  readonly profile?: string;
+  readonly commonName?: string;
+  readonly status?: CertificateStatus | "expired";
+  readonly expiringBefore?: Date;
+  /** "now" for the `status` filter (active = not revoked and not yet expired). */
+  readonly now: Date;
+  readonly limit: number;
+  /** Id of the last item of the previous page. */
+  readonly after?: CertificateId;
+}
+
+/** Storage of the certificate inventory. */
+export interface CertificateRepository {
+  /** Inserts; fails with `already_exists` when the serial repeats within the CA. */
+  create(certificate: IssuedCertificate): Promise<void>;
+  findById(id: CertificateId): Promise<IssuedCertificate | undefined>;
+  findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined>;
+  list(query: CertificateQuery): Promise<Page<IssuedCertificate>>;
+}
+
+/** Key material rows: every sealed private key, whoever owns it (CAs now, managed keys later). */
+export interface KeyMaterialRepository {
+  /** Stores a sealed key and returns its handle with the storage id filled in. */
+  save(id: string, handle: KeyHandle, publicKeySpki: Uint8Array, at: Date): Promise<void>;
+  /** Handles not sealed under `currentWrappingKeyId`, for master-key rotation, a batch at a time. */
+  listSealedWithOtherKey(currentWrappingKeyId: string, limit: number): Promise<readonly { id: string; handle: KeyHandle }[]>;
+  replaceHandle(id: string, handle: KeyHandle): Promise<void>;
+}
+
+/** The repositories a pki use case may touch inside one transaction. */
+export interface PkiRepositories {
+  readonly authorities: AuthorityRepository;
+  readonly certificates: CertificateRepository;
+  readonly keyMaterials: KeyMaterialRepository;
+  readonly audit: AuditLog;
+}
+
+/** A key pair made for a leaf certificate: the private key goes back to the caller once. */
+export interface EphemeralKeyPair {
+  readonly algorithm: KeyAlgorithm;
+  /** DER PKCS#8; never stored, never logged. */
+  readonly privateKeyPkcs8: Uint8Array;
+  /** DER SubjectPublicKeyInfo. */
+  readonly publicKeySpki: Uint8Array;
+}
+
+/**
+ * Makes key pairs for server-side key generation. Implementations keep a small pool of RSA keys
+ * ready so a request does not wait ~300 ms for RSA-2048 generation (ARCHITECTURE.md §5).
+ */
+export interface EphemeralKeyGenerator {
+  generate(algorithm: KeyAlgorithm): Promise<EphemeralKeyPair>;
+}
