@@ -1,5 +1,6 @@
 import type { KeyAlgorithm } from "../crypto/algorithms.js";
 import type { KeyHandle } from "../crypto/key-handle.js";
+import { DomainError } from "../shared/domain-error.js";
 import type { CaId } from "../shared/ids.js";
 
 /** How a CA came to be. */
@@ -27,6 +28,8 @@ export interface CertificateAuthority {
   readonly keyAlgorithm: KeyAlgorithm;
   /** Absent when the key was removed (offline root) — the CA can then sign nothing. */
   readonly key?: KeyHandle;
+  /** DER SubjectPublicKeyInfo of the CA key. */
+  readonly publicKeySpki: Uint8Array;
   /** RFC 4514 string of the subject, for display and filters. */
   readonly subject: string;
   /** DER of the subject Name: becomes the issuer Name of what this CA signs. */
@@ -46,4 +49,11 @@ export interface CertificateAuthority {
   readonly notAfter?: Date;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+}
+
+/** Refuses CAs that cannot sign now: pending, disabled, without a key or without a certificate. */
+export function assertCanSign(ca: CertificateAuthority): asserts ca is CertificateAuthority & { key: KeyHandle; notAfter: Date } {
+  if (ca.status !== "active") throw new DomainError("wrong_state", `CA ${ca.name} is ${ca.status} and cannot sign`, { field: "ca" });
+  if (ca.key === undefined) throw new DomainError("wrong_state", `CA ${ca.name} has no private key in kpki (offline)`, { field: "ca" });
+  if (ca.notAfter === undefined) throw new DomainError("wrong_state", `CA ${ca.name} has no certificate`, { field: "ca" });
 }

@@ -1,6 +1,7 @@
 import type { AuditLog } from "../shared/audit.js";
+import type { SettingsRepository } from "../shared/settings.js";
 import type { KeyAlgorithm } from "../crypto/algorithms.js";
-import type { KeyHandle } from "../crypto/key-handle.js";
+import type { KeyMaterialRepository } from "../crypto/ports.js";
 import type { CaId, CertificateId } from "../shared/ids.js";
 import type { Page } from "../shared/page.js";
 import type { CertificateAuthority } from "./certificate-authority.js";
@@ -40,20 +41,12 @@ export interface CertificateRepository {
   list(query: CertificateQuery): Promise<Page<IssuedCertificate>>;
 }
 
-/** Key material rows: every sealed private key, whoever owns it (CAs now, managed keys later). */
-export interface KeyMaterialRepository {
-  /** Stores a sealed key and returns its handle with the storage id filled in. */
-  save(id: string, handle: KeyHandle, publicKeySpki: Uint8Array, at: Date): Promise<void>;
-  /** Handles not sealed under `currentWrappingKeyId`, for master-key rotation, a batch at a time. */
-  listSealedWithOtherKey(currentWrappingKeyId: string, limit: number): Promise<readonly { id: string; handle: KeyHandle }[]>;
-  replaceHandle(id: string, handle: KeyHandle): Promise<void>;
-}
-
 /** The repositories a pki use case may touch inside one transaction. */
 export interface PkiRepositories {
   readonly authorities: AuthorityRepository;
   readonly certificates: CertificateRepository;
   readonly keyMaterials: KeyMaterialRepository;
+  readonly settings: SettingsRepository;
   readonly audit: AuditLog;
 }
 

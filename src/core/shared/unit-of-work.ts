@@ -4,7 +4,7 @@
  * module declares its own (the consumer owns the port), infra provides a superset.
  */
 export interface UnitOfWork<R> {
-  run<T>(work: (repositories: R) => Promise<T>): Promise<T>;
+  run<T>(work: (repositories: R) => Promise<T>, options?: { readonly timeoutMillis?: number }): Promise<T>;
   /** Reads that need no transaction (listings, lookups). */
   read<T>(work: (repositories: R) => Promise<T>): Promise<T>;
 }

@@ -1,0 +1,56 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** host:port or :port (all interfaces). */
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, "must be HOST:PORT, [IPv6]:PORT or :PORT")
+  .refine((value) => {
+    const port = Number(value.slice(value.lastIndexOf(":") + 1));
+    return port >= 0 && port <= 65535;
+  }, "port must be 0–65535");
+
+const publicName = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine(
+    (value) => isIP(value) !== 0 || /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value),
+    "must be a DNS name or an IP address",
+  );
+
+/**
+ * The whole configuration, one source of truth: environment variables `KPKI_*` (and `DATABASE_URL`)
+ * are mapped onto it by load-config.ts, an optional JSON file may supply the same keys.
+ */
+export const configSchema = z
+  .object({
+    /** HTTPS listen address for the REST API. */
+    listen: listenAddress.default(":8443"),
+    /** Where the embedded database, master key file and CA bundle live. */
+    dataDir: z.string().min(1).default("./data"),
+    /** `file:…` (SQLite, default `file:<dataDir>/kpki.db`) or `postgresql://…`. */
+    databaseUrl: z
+      .string()
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)$/, "must be file:PATH or postgresql://…")
+      .optional(),
+    /** Base64 of 32 bytes; takes precedence over the key file. */
+    masterKey: z.string().min(1).optional(),
+    /** Path of the master key file (default `<dataDir>/master.key`, created on first start). */
+    masterKeyFile: z.string().min(1).optional(),
+    /** e.g. https://pki.example.com — put into issued certificates (CRL/OCSP URLs, later issue). */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Extra DNS names / IPs for the service's own TLS certificate. */
+    publicNames: z.array(publicName).max(100).default([]),
+    /** Presets the bootstrap admin token (automation, tests). At least 32 characters. */
+    bootstrapToken: z.string().min(32, "must be at least 32 characters").max(256).optional(),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Largest accepted request body. */
+    maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+    /** Validity of the bootstrap root and internal intermediate CAs. */
+    rootCaTtlDays: z.number().int().min(1).max(36500).default(3650),
+  })
+  .strict();
+
+/** The validated, frozen configuration the composition root receives. */
+export type Config = Readonly<z.infer<typeof configSchema>>;

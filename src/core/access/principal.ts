@@ -1,0 +1,20 @@
+import type { Actor } from "../shared/request-context.js";
+import type { Role } from "./roles.js";
+
+/**
+ * An authenticated caller. `id` is what audit records name (`token:<id>`, `cli:local`,
+ * `system:bootstrap`); `role` decides what it may do (roles.ts).
+ */
+export interface Principal extends Actor {
+  readonly kind: "token" | "local" | "system" | "anonymous";
+  readonly role: Role | undefined;
+}
+
+/** The caller of a public endpoint that presented no credentials. */
+export const ANONYMOUS: Principal = Object.freeze({ id: "anonymous", kind: "anonymous", role: undefined, displayName: "anonymous" });
+
+/** In-process maintenance run by an operator on the host (`kpki migrate`, `kpki master-key rotate`). */
+export const LOCAL_OPERATOR: Principal = Object.freeze({ id: "cli:local", kind: "local", role: "admin", displayName: "local operator" });
+
+/** The service acting on its own behalf (first-start bootstrap, its own TLS certificate). */
+export const SYSTEM: Principal = Object.freeze({ id: "system:kpki", kind: "system", role: "admin", displayName: "kpki" });

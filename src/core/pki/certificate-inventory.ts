@@ -1,0 +1,50 @@
+import { DomainError, invalidInput } from "../shared/domain-error.js";
+import { UUID_PATTERN, type CertificateId } from "../shared/ids.js";
+import type { Clock } from "../shared/clock.js";
+import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, type Page } from "../shared/page.js";
+import type { UnitOfWork } from "../shared/unit-of-work.js";
+import type { IssuedCertificate } from "./issued-certificate.js";
+import type { PkiRepositories } from "./ports.js";
+
+/** Inventory filters as a caller gives them (by CA name, not id). */
+export interface InventoryFilter {
+  readonly ca?: string;
+  readonly profile?: string;
+  readonly commonName?: string;
+  readonly status?: "active" | "revoked" | "expired";
+  readonly expiringBefore?: Date;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** Read side of the certificate inventory: filtered, keyset-paginated listing and lookup. */
+export class CertificateInventory {
+  constructor(private readonly deps: { readonly uow: UnitOfWork<PkiRepositories>; readonly clock: Clock }) {}
+
+  async list(filter: InventoryFilter): Promise<Page<IssuedCertificate>> {
+    const limit = filter.limit ?? PAGE_LIMIT_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_LIMIT_MAX) throw invalidInput("limit", `must be 1–${PAGE_LIMIT_MAX}`);
+    if (filter.cursor !== undefined && !UUID_PATTERN.test(filter.cursor)) throw invalidInput("cursor", "not a cursor returned by this API");
+    return this.deps.uow.read(async (r) => {
+      const ca = filter.ca === undefined ? undefined : await r.authorities.findByName(filter.ca);
+      if (filter.ca !== undefined && ca === undefined) throw new DomainError("not_found", `CA ${filter.ca} does not exist`, { field: "ca" });
+      return r.certificates.list({
+        ...(ca === undefined ? {} : { caId: ca.id }),
+        ...(filter.profile === undefined ? {} : { profile: filter.profile }),
+        ...(filter.commonName === undefined ? {} : { commonName: filter.commonName }),
+        ...(filter.status === undefined ? {} : { status: filter.status }),
+        ...(filter.expiringBefore === undefined ? {} : { expiringBefore: filter.expiringBefore }),
+        now: this.deps.clock.now(),
+        limit,
+        ...(filter.cursor === undefined ? {} : { after: filter.cursor as CertificateId }),
+      });
+    });
+  }
+
+  /** One certificate by id, or `not_found`. */
+  async get(id: string): Promise<IssuedCertificate> {
+    const certificate = UUID_PATTERN.test(id) ? await this.deps.uow.read((r) => r.certificates.findById(id as CertificateId)) : undefined;
+    if (certificate === undefined) throw new DomainError("not_found", `certificate ${id} does not exist`);
+    return certificate;
+  }
+}

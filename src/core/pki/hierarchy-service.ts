@@ -1,0 +1,224 @@
+import { defaultSignatureAlgorithm, type KeyAlgorithm } from "../crypto/algorithms.js";
+import type { CryptoBackend } from "../crypto/crypto-backend.js";
+import type { KeyPairHandle } from "../crypto/key-handle.js";
+import type { RequestContext } from "../shared/request-context.js";
+import type { Clock } from "../shared/clock.js";
+import { DomainError, invalidInput } from "../shared/domain-error.js";
+import { newId, type CaId } from "../shared/ids.js";
+import type { RandomSource } from "../shared/random.js";
+import type { UnitOfWork } from "../shared/unit-of-work.js";
+import { assertCaName } from "./authority-names.js";
+import { chainOf } from "./authority-chain.js";
+import { issuerOf, signCertificate, type IssuerIdentity } from "./authority-signer.js";
+import { assertCanSign, type CertificateAuthority } from "./certificate-authority.js";
+import type { PkiRepositories } from "./ports.js";
+import { newSerialNumber, serialHex } from "./serial-number.js";
+import { secondsBetween, validityWindow } from "./validity.js";
+import { assembleCertificateRequest, encodeCertificationRequestInfo } from "./x509/csr-builder.js";
+import { subjectKeyIdentifier, type CertificateExtensions } from "./x509/extensions.js";
+import type { GeneralName } from "./x509/general-name.js";
+import { encodeName, formatName, parseName, type SubjectFields } from "./x509/name.js";
+
+/** Default CA lifetime: 10 years, kubeadm's CACertificateValidityPeriod. */
+export const DEFAULT_CA_TTL_SECONDS = 10 * 365 * 86_400;
+
+/** A CA to create. `external` makes the key and a CSR; the certificate is installed later. */
+export interface CreateAuthorityRequest {
+  readonly name: string;
+  readonly type: "root" | "intermediate" | "external";
+  /** Parent CA name (type `intermediate`). */
+  readonly parent?: string;
+  readonly subject: SubjectFields;
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly ttlSeconds?: number;
+  /** BasicConstraints pathLenConstraint; intermediates default to 0 (they sign leaves only). */
+  readonly pathLength?: number;
+  /** SANs on the CA certificate itself (kubeadm gives each CA `DNS:<its CN>`). */
+  readonly subjectAltNames?: readonly GeneralName[];
+  /** Marks the service's own CAs. */
+  readonly internal?: boolean;
+}
+
+/** The repositories hierarchy use cases need. */
+export type HierarchyRepositories = PkiRepositories;
+
+/**
+ * The CA hierarchy: roots, intermediates under a parent, intermediates signed by an external CA,
+ * and chains. Installing external certificates and importing CAs live in authority-import.ts.
+ */
+export class HierarchyService {
+  constructor(
+    private readonly deps: {
+      readonly uow: UnitOfWork<HierarchyRepositories>;
+      readonly crypto: CryptoBackend;
+      readonly clock: Clock;
+      readonly random: RandomSource;
+    },
+  ) {}
+
+  /** Creates a CA and returns it (pending with a CSR for `external`). */
+  async create(context: RequestContext, request: CreateAuthorityRequest): Promise<CertificateAuthority> {
+    assertCaName(request.name);
+    if (request.pathLength !== undefined && (!Number.isInteger(request.pathLength) || request.pathLength < 0 || request.pathLength > 16)) {
+      throw invalidInput("pathLength", "must be an integer from 0 to 16");
+    }
+    if (request.type !== "external" && request.ttlSeconds !== undefined && (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds < 3600)) {
+      throw invalidInput("ttlSeconds", "must be an integer of at least 3600");
+    }
+    const subjectDer = encodeName(request.subject);
+    if (request.subject.commonName === undefined || request.subject.commonName === "") {
+      throw invalidInput("subject.commonName", "a CA needs a common name");
+    }
+    const parent = request.type === "intermediate" ? await this.parentFor(request) : undefined;
+    if (request.type !== "intermediate" && request.parent !== undefined) {
+      throw invalidInput("parent", `a ${request.type} CA has no parent in kpki`);
+    }
+    await this.assertNameFree(request.name);
+
+    const key = await this.deps.crypto.generateKeyPair(request.keyAlgorithm);
+    const now = this.deps.clock.now();
+    const ca = request.type === "external" ? await this.pendingExternal(request, key, subjectDer, now) : await this.signed(request, key, subjectDer, parent, now);
+
+    await this.deps.uow.run(async (r) => {
+      await r.authorities.create(ca);
+      await r.audit.record(
+        {
+          actor: context.principal.id,
+          action: "ca.create",
+          target: `ca:${ca.id}`,
+          result: "success",
+          requestId: context.requestId,
+          details: { name: ca.name, type: request.type, parent: parent?.name ?? null, keyAlgorithm: ca.keyAlgorithm, serial: ca.serialHex ?? null },
+        },
+        now,
+      );
+    });
+    return ca;
+  }
+
+  async list(): Promise<readonly CertificateAuthority[]> {
+    return this.deps.uow.read((r) => r.authorities.list());
+  }
+
+  /** The named CA, or `not_found`. */
+  async get(name: string): Promise<CertificateAuthority> {
+    const ca = await this.deps.uow.read((r) => r.authorities.findByName(name));
+    if (ca === undefined) throw new DomainError("not_found", `CA ${name} does not exist`, { field: "ca" });
+    return ca;
+  }
+
+  /**
+   * The CA's certificate followed by its issuers up to the root (or the external chain supplied at
+   * installation), nearest first: what a TLS peer sends after its leaf.
+   */
+  async chain(name: string): Promise<readonly Uint8Array[]> {
+    return this.deps.uow.read(async (r) => {
+      const ca = await r.authorities.findByName(name);
+      if (ca === undefined) throw new DomainError("not_found", `CA ${name} does not exist`, { field: "ca" });
+      return chainOf(r, ca);
+    });
+  }
+
+  private async parentFor(request: CreateAuthorityRequest): Promise<CertificateAuthority> {
+    if (request.parent === undefined) throw invalidInput("parent", "an intermediate CA needs a parent CA");
+    const parent = await this.deps.uow.read((r) => r.authorities.findByName(request.parent ?? ""));
+    if (parent === undefined) throw new DomainError("not_found", `parent CA ${request.parent} does not exist`, { field: "parent" });
+    assertCanSign(parent);
+    if (parent.pathLength !== undefined && parent.pathLength === 0) {
+      throw new DomainError("policy_violation", `parent CA ${parent.name} has pathLength 0: it may sign end-entity certificates only`, { field: "parent" });
+    }
+    const requested = request.pathLength ?? 0;
+    if (parent.pathLength !== undefined && requested >= parent.pathLength) {
+      throw new DomainError("policy_violation", `pathLength ${requested} must be below the parent's ${parent.pathLength}`, { field: "pathLength" });
+    }
+    return parent;
+  }
+
+  private async assertNameFree(name: string): Promise<void> {
+    const existing = await this.deps.uow.read((r) => r.authorities.findByName(name));
+    if (existing !== undefined) throw new DomainError("already_exists", `CA ${name} already exists`, { field: "name" });
+  }
+
+  private async signed(
+    request: CreateAuthorityRequest,
+    key: KeyPairHandle,
+    subjectDer: Uint8Array,
+    parent: CertificateAuthority | undefined,
+    now: Date,
+  ): Promise<CertificateAuthority> {
+    const ttlSeconds = request.ttlSeconds ?? DEFAULT_CA_TTL_SECONDS;
+    const { notBefore, notAfter } = validityWindow(now, ttlSeconds);
+    if (parent?.notAfter !== undefined && notAfter > parent.notAfter) {
+      if (request.ttlSeconds !== undefined) {
+        throw new DomainError("policy_violation", `CA would outlive its parent ${parent.name} (parent expires ${parent.notAfter.toISOString()}; at most ${secondsBetween(now, parent.notAfter)}s left)`, { field: "ttlSeconds" });
+      }
+      notAfter.setTime(parent.notAfter.getTime());
+    }
+    const ski = subjectKeyIdentifier(key.publicKeySpki);
+    const pathLength = request.type === "root" ? request.pathLength : (request.pathLength ?? 0);
+    const extensions: CertificateExtensions = {
+      basicConstraints: { ca: true, ...(pathLength === undefined ? {} : { pathLength }) },
+      keyUsage: ["digitalSignature", "keyCertSign", "cRLSign"],
+      subjectKeyIdentifier: ski,
+      ...(parent === undefined ? {} : { authorityKeyIdentifier: parent.subjectKeyId }),
+      ...(request.subjectAltNames === undefined || request.subjectAltNames.length === 0 ? {} : { subjectAltNames: request.subjectAltNames }),
+    };
+    const issuer: IssuerIdentity =
+      parent === undefined ? { key: key.handle, keyAlgorithm: request.keyAlgorithm, subjectDer } : issuerOf(parent);
+    const serial = newSerialNumber(this.deps.random);
+    const certificateDer = await signCertificate(this.deps.crypto, issuer, {
+      serialNumber: serial,
+      subjectNameDer: subjectDer,
+      notBefore,
+      notAfter,
+      subjectPublicKeySpki: key.publicKeySpki,
+      extensions,
+    });
+    return {
+      ...this.baseAuthority(request, key, subjectDer, now),
+      origin: "generated",
+      status: "active",
+      ...(parent === undefined ? {} : { parentId: parent.id }),
+      certificateDer,
+      serialHex: serialHex(serial),
+      ...(pathLength === undefined ? {} : { pathLength }),
+      notBefore,
+      notAfter,
+    };
+  }
+
+  private async pendingExternal(request: CreateAuthorityRequest, key: KeyPairHandle, subjectDer: Uint8Array, now: Date): Promise<CertificateAuthority> {
+    const pathLength = request.pathLength ?? 0;
+    // The CSR asks for what the certificate must carry; the external CA decides what it signs, and
+    // installation checks the result (authority-import.ts).
+    const cri = encodeCertificationRequestInfo(subjectDer, key.publicKeySpki, {
+      basicConstraints: { ca: true, pathLength },
+      keyUsage: ["digitalSignature", "keyCertSign", "cRLSign"],
+    });
+    const signatureAlgorithm = defaultSignatureAlgorithm(request.keyAlgorithm);
+    const signature = await this.deps.crypto.sign(key.handle, signatureAlgorithm, cri);
+    return {
+      ...this.baseAuthority(request, key, subjectDer, now),
+      origin: "external",
+      status: "pending",
+      csrDer: assembleCertificateRequest(cri, signatureAlgorithm, signature),
+      pathLength,
+    };
+  }
+
+  private baseAuthority(request: CreateAuthorityRequest, key: KeyPairHandle, subjectDer: Uint8Array, now: Date) {
+    return {
+      id: newId<CaId>(now, this.deps.random),
+      name: request.name,
+      internal: request.internal ?? false,
+      keyAlgorithm: request.keyAlgorithm,
+      key: key.handle,
+      publicKeySpki: key.publicKeySpki,
+      subject: formatName(parseName(subjectDer)),
+      subjectDer,
+      subjectKeyId: subjectKeyIdentifier(key.publicKeySpki),
+      createdAt: now,
+      updatedAt: now,
+    } as const;
+  }
+}

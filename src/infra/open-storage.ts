@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "../core/shared/logger.js";
+import type { RandomSource } from "../core/shared/random.js";
+import { MASTER_KEY_CHECK_SETTING, createMasterKeyCheck, masterKeyCheckId, masterKeyOpensCheck } from "./crypto/master-key-check.js";
+import { createMasterKeyFile, createMasterKeyRing, loadMasterKey, type MasterKey, type MasterKeyRing, type MasterKeySource } from "./crypto/master-key.js";
+import { parseDatabaseUrl, defaultDatabaseUrl, type DatabaseTarget } from "./prisma/database-url.js";
+import { Migrator } from "./prisma/migrator.js";
+import { createDatabase, type Database } from "./prisma/prisma-client.js";
+
+/** Where the master key comes from, resolved from the configuration. */
+export type MasterKeyLocation = { readonly kind: "env"; readonly base64: string } | { readonly kind: "file"; readonly path: string };
+
+/** What opening the storage needs from the configuration. */
+export interface StorageSettings {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly masterKey?: string;
+  readonly masterKeyFile?: string;
+}
+
+/** An open, migrated database and the master keys that open its sealed keys. */
+export interface OpenStorage {
+  readonly target: DatabaseTarget;
+  readonly db: Database;
+  readonly keyRing: MasterKeyRing;
+  readonly masterKeyLocation: MasterKeyLocation;
+  close(): Promise<void>;
+}
+
+/** Refusal to open: one line that says what is wrong and what to do. */
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+}
+
+/** KPKI_MASTER_KEY wins; otherwise the key file (default `<dataDir>/master.key`). */
+export function masterKeyLocation(settings: StorageSettings): MasterKeyLocation {
+  if (settings.masterKey !== undefined) return { kind: "env", base64: settings.masterKey };
+  return { kind: "file", path: settings.masterKeyFile ?? path.join(settings.dataDir, "master.key") };
+}
+
+/** The file a rotation writes the new key to before it commits (see master-key rotate). */
+export function pendingMasterKeyPath(keyFile: string): string {
+  return `${keyFile}.next`;
+}
+
+/** The database the settings point at. */
+export function databaseTarget(settings: StorageSettings): DatabaseTarget {
+  return parseDatabaseUrl(settings.databaseUrl ?? defaultDatabaseUrl(settings.dataDir), settings.dataDir);
+}
+
+/**
+ * Opens the database for the service: verifies the master key against the data BEFORE changing
+ * anything (no migration, no key file, no bootstrap when the key is missing or wrong), then applies
+ * pending migrations and, on a new database, records the master-key check value.
+ */
+export async function openStorage(settings: StorageSettings, deps: { logger: Logger; random: RandomSource }): Promise<OpenStorage> {
+  const target = databaseTarget(settings);
+  if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true });
+  const migrator = new Migrator({ database: target, log: (line) => deps.logger.info({ migration: line }, "migration") });
+  let db: Database | undefined;
+  try {
+    const existing = await migrator.hasAppliedMigrations();
+    db = createDatabase(target);
+    const check = existing ? (await db.meta.findUnique({ where: { key: MASTER_KEY_CHECK_SETTING } }))?.value : undefined;
+    const location = masterKeyLocation(settings);
+    const keyRing = await resolveKeyRing(location, check, deps);
+    await migrator.migrate();
+    if (check === undefined) {
+      const now = new Date();
+      await db.meta.upsert({
+        where: { key: MASTER_KEY_CHECK_SETTING },
+        create: { key: MASTER_KEY_CHECK_SETTING, value: createMasterKeyCheck(keyRing.current, deps.random), updatedAt: now },
+        update: {},
+      });
+    }
+    const opened = db;
+    return { target, db: opened, keyRing, masterKeyLocation: location, close: () => opened.$disconnect() };
+  } catch (error) {
+    await db?.$disconnect();
+    throw error;
+  } finally {
+    await migrator.close();
+  }
+}
+
+/**
+ * The master key ring for this data. With existing data (a check value) the configured key must
+ * open it; a missing key file is never replaced by a new one. Rotation is one transaction, so
+ * the data is sealed under exactly one key: the current one, or (after a rotation that committed
+ * but did not rename its files) the one in `master.key.next`.
+ */
+async function resolveKeyRing(location: MasterKeyLocation, check: string | undefined, deps: { logger: Logger; random: RandomSource }): Promise<MasterKeyRing> {
+  const source: MasterKeySource = location.kind === "env" ? { kind: "env", base64: location.base64 } : { kind: "file", path: location.path };
+  let current: MasterKey;
+  if (location.kind === "file" && !existsSync(location.path)) {
+    if (check !== undefined) {
+      throw new StorageError(
+        `refusing to start: the database holds data sealed under master key ${masterKeyCheckId(check) ?? "?"}, but the master key file ${location.path} is missing; restore it (or set KPKI_MASTER_KEY / KPKI_MASTER_KEY_FILE). Nothing was changed.`,
+      );
+    }
+    mkdirSync(path.dirname(location.path), { recursive: true, mode: 0o700 });
+    current = await createMasterKeyFile(location.path, deps.random);
+    deps.logger.info({ masterKeyId: current.id, file: location.path }, "created a new master key file (mode 0600); back it up: without it the data cannot be opened");
+  } else {
+    current = await loadMasterKey(source);
+  }
+  if (check === undefined || masterKeyOpensCheck(current, check)) {
+    return createMasterKeyRing(current);
+  }
+  if (location.kind === "file") {
+    const pending = pendingMasterKeyPath(location.path);
+    if (existsSync(pending)) {
+      const next = await loadMasterKey({ kind: "file", path: pending });
+      if (masterKeyOpensCheck(next, check)) {
+        throw new StorageError(
+          `refusing to start: a master-key rotation committed but did not finish: the data is sealed under ${next.id} in ${pending}; run \`kpki master-key rotate\` again to complete it. Nothing was changed.`,
+        );
+      }
+    }
+  }
+  throw new StorageError(
+    `refusing to start: the configured master key ${current.id} does not open this database (its data is sealed under master key ${masterKeyCheckId(check) ?? "?"}); configure the right key. Nothing was changed.`,
+  );
+}

@@ -1,0 +1,61 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { AuditEvent, AuditLog } from "../../core/shared/audit.js";
+import type { DatabaseTransaction } from "./prisma-client.js";
+
+/** prevHash of the first entry. */
+export const AUDIT_GENESIS_HASH = "0".repeat(64);
+/** Arbitrary constant naming the PostgreSQL advisory lock that serializes audit appends. */
+const AUDIT_LOCK_KEY = 0x6b706b69_0001n;
+
+/** The fields an entry's hash commits to, in a fixed order. */
+export interface ChainedFields {
+  readonly id: string;
+  readonly time: Date;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly result: string;
+  readonly requestId: string | null;
+  readonly details: string;
+  readonly prevHash: string;
+}
+
+/**
+ * SHA-256 over a canonical JSON array of the entry and the previous entry's hash: changing,
+ * removing or reordering any entry changes every later hash.
+ */
+export function auditEntryHash(entry: ChainedFields): string {
+  const canonical = JSON.stringify([entry.id, entry.time.toISOString(), entry.actor, entry.action, entry.target, entry.result, entry.requestId, entry.details, entry.prevHash]);
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
+/**
+ * Append-only, hash-chained audit log in `audit_events`, written inside the caller's transaction.
+ * Appends are serialized (PostgreSQL advisory transaction lock; SQLite has one writer) so the chain
+ * never forks; `prevHash` is also unique, so a fork could not commit even if they were not.
+ */
+export class PrismaAuditLog implements AuditLog {
+  constructor(
+    private readonly db: DatabaseTransaction,
+    private readonly provider: "sqlite" | "postgresql",
+  ) {}
+
+  async record(event: AuditEvent, at: Date): Promise<void> {
+    if (this.provider === "postgresql") {
+      await this.db.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()})`);
+    }
+    const last = await this.db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+    const fields: ChainedFields = {
+      id: randomUUID(),
+      time: at,
+      actor: event.actor,
+      action: event.action,
+      target: event.target,
+      result: event.result,
+      requestId: event.requestId ?? null,
+      details: JSON.stringify(event.details ?? {}),
+      prevHash: last?.hash ?? AUDIT_GENESIS_HASH,
+    };
+    await this.db.auditEvent.create({ data: { ...fields, hash: auditEntryHash(fields) } });
+  }
+}

@@ -1,0 +1,107 @@
+import type { KeyAlgorithm } from "../../core/crypto/algorithms.js";
+import type { CaId, CertificateId } from "../../core/shared/ids.js";
+import type { Page } from "../../core/shared/page.js";
+import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate } from "../../core/pki/index.js";
+import type { Certificate as CertificateRow, Prisma } from "./generated/sqlite/client.js";
+import type { DatabaseTransaction } from "./prisma-client.js";
+import { uniquely } from "./prisma-errors.js";
+
+function toDomain(row: CertificateRow): IssuedCertificate {
+  return {
+    id: row.id as CertificateId,
+    caId: row.caId as CaId,
+    serialHex: row.serialHex,
+    profile: row.profile,
+    subject: row.subject,
+    ...(row.commonName === null ? {} : { commonName: row.commonName }),
+    subjectAltNames: JSON.parse(row.subjectAltNames) as string[],
+    keyAlgorithm: row.keyAlgorithm as KeyAlgorithm,
+    status: row.status as CertificateStatus,
+    notBefore: row.notBefore,
+    notAfter: row.notAfter,
+    der: row.der,
+    fingerprintSha256: row.fingerprintSha256,
+    requestedBy: row.requestedBy,
+    serverGeneratedKey: row.serverGeneratedKey,
+    ...(row.idempotencyKey === null ? {} : { idempotencyKey: row.idempotencyKey }),
+    ...(row.requestHash === null ? {} : { requestHash: row.requestHash }),
+    createdAt: row.createdAt,
+    ...(row.revokedAt === null ? {} : { revokedAt: row.revokedAt }),
+    ...(row.revocationReason === null ? {} : { revocationReason: row.revocationReason }),
+  };
+}
+
+/** The certificate inventory in `certificates`. Listing is keyset-paginated by id (UUIDv7 = age). */
+export class PrismaCertificateRepository implements CertificateRepository {
+  constructor(private readonly db: DatabaseTransaction) {}
+
+  async create(c: IssuedCertificate): Promise<void> {
+    await uniquely(
+      () =>
+        this.db.certificate.create({
+          data: {
+            id: c.id,
+            caId: c.caId,
+            serialHex: c.serialHex,
+            profile: c.profile,
+            subject: c.subject,
+            commonName: c.commonName ?? null,
+            subjectAltNames: JSON.stringify(c.subjectAltNames),
+            keyAlgorithm: c.keyAlgorithm,
+            status: c.status,
+            notBefore: c.notBefore,
+            notAfter: c.notAfter,
+            der: Buffer.from(c.der),
+            fingerprintSha256: c.fingerprintSha256,
+            requestedBy: c.requestedBy,
+            serverGeneratedKey: c.serverGeneratedKey,
+            idempotencyKey: c.idempotencyKey ?? null,
+            requestHash: c.requestHash ?? null,
+            createdAt: c.createdAt,
+          },
+        }),
+      `certificate serial ${c.serialHex} or idempotency key already used`,
+    );
+  }
+
+  async findById(id: CertificateId): Promise<IssuedCertificate | undefined> {
+    const row = await this.db.certificate.findUnique({ where: { id } });
+    return row === null ? undefined : toDomain(row);
+  }
+
+  async findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined> {
+    const row = await this.db.certificate.findUnique({ where: { requestedBy_idempotencyKey: { requestedBy, idempotencyKey } } });
+    return row === null ? undefined : toDomain(row);
+  }
+
+  async list(query: CertificateQuery): Promise<Page<IssuedCertificate>> {
+    const where: Prisma.CertificateWhereInput = {
+      ...(query.caId === undefined ? {} : { caId: query.caId }),
+      ...(query.profile === undefined ? {} : { profile: query.profile }),
+      ...(query.commonName === undefined ? {} : { commonName: query.commonName }),
+      ...statusFilter(query.status, query.now),
+      ...(query.after === undefined ? {} : { id: { gt: query.after } }),
+    };
+    if (query.expiringBefore !== undefined) {
+      where.AND = [{ notAfter: { lt: query.expiringBefore } }];
+    }
+    const rows = await this.db.certificate.findMany({ where, orderBy: { id: "asc" }, take: query.limit + 1 });
+    const items = rows.slice(0, query.limit).map(toDomain);
+    const last = items.at(-1);
+    return rows.length > query.limit && last !== undefined ? { items, nextCursor: last.id } : { items };
+  }
+}
+
+/** `expired` is derived from notAfter; `active` means not revoked and not expired. */
+function statusFilter(status: CertificateQuery["status"], now: Date): Prisma.CertificateWhereInput {
+  switch (status) {
+    case undefined:
+      return {};
+    case "revoked":
+      return { status: "revoked" };
+    case "expired":
+      return { status: "active", notAfter: { lte: now } };
+    case "active":
+      return { status: "active", notAfter: { gt: now } };
+  }
+}

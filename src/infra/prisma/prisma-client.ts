@@ -1,0 +1,44 @@
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
+import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.js";
+import type { DatabaseTarget } from "./database-url.js";
+
+/**
+ * The client type repositories are written against. Both generated clients come from one source
+ * schema (scripts/prisma-generate.mjs derives the PostgreSQL one), so their model APIs are the same;
+ * the SQLite client's type stands for both.
+ */
+export type Database = SqliteClient;
+/** The driver adapter factory type the generated client accepts. */
+type AdapterFactory = NonNullable<Prisma.PrismaClientOptions["adapter"]>;
+/** A client bound to one interactive transaction (or the root client, for reads). */
+export type DatabaseTransaction = Prisma.TransactionClient;
+
+/**
+ * Per-connection SQLite settings: WAL so readers never block the writer, NORMAL sync (durable
+ * across process crashes, and WAL keeps the file consistent on power loss), a busy timeout for a
+ * second process, and foreign keys on (SQLite leaves them off by default).
+ */
+const SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+
+/** Opens a Prisma client for the target through its driver adapter (no Rust engine). */
+export function createDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): Database {
+  if (target.provider === "sqlite") {
+    const inner = new PrismaBetterSQLite3({ url: `file:${target.filename}` });
+    // The adapter opens the connection itself; wrap its factory to apply the pragmas on connect.
+    const adapter: AdapterFactory = {
+      provider: inner.provider,
+      adapterName: inner.adapterName,
+      connect: async () => {
+        const connection = await inner.connect();
+        await connection.executeScript(SQLITE_PRAGMAS);
+        return connection;
+      },
+    };
+    return new SqliteClient({ adapter });
+  }
+  const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
+  // Same models, same API (see Database above); only the SQL dialect underneath differs.
+  return new PostgresClient({ adapter }) as unknown as Database;
+}

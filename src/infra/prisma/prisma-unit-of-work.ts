@@ -1,0 +1,48 @@
+import type { AccessRepositories } from "../../core/access/index.js";
+import type { KeyMaterialRepositories } from "../../core/crypto/ports.js";
+import type { PkiRepositories } from "../../core/pki/index.js";
+import type { SettingsRepository } from "../../core/shared/settings.js";
+import type { UnitOfWork } from "../../core/shared/unit-of-work.js";
+import { PrismaAuditLog } from "./audit-log.js";
+import { PrismaAuthorityRepository } from "./authority-repository.js";
+import { PrismaCertificateRepository } from "./certificate-repository.js";
+import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
+import type { Database, DatabaseTransaction } from "./prisma-client.js";
+import { PrismaSettingsRepository } from "./settings-repository.js";
+import { PrismaTokenRepository } from "./token-repository.js";
+
+/** Every repository the core declares, bound to one client or transaction. */
+export type Repositories = PkiRepositories & AccessRepositories & KeyMaterialRepositories & { readonly settings: SettingsRepository };
+
+/** How long a transaction may wait for a connection and run; signing happens outside it. */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
+
+/** UnitOfWork over Prisma interactive transactions. */
+export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
+  constructor(
+    private readonly db: Database,
+    private readonly provider: "sqlite" | "postgresql",
+  ) {}
+
+  run<T>(work: (repositories: Repositories) => Promise<T>, options?: { readonly timeoutMillis?: number }): Promise<T> {
+    return this.db.$transaction((tx) => work(this.bind(tx)), {
+      ...TRANSACTION_OPTIONS,
+      ...(options?.timeoutMillis === undefined ? {} : { timeout: options.timeoutMillis }),
+    });
+  }
+
+  read<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    return work(this.bind(this.db));
+  }
+
+  private bind(db: DatabaseTransaction): Repositories {
+    return {
+      authorities: new PrismaAuthorityRepository(db),
+      certificates: new PrismaCertificateRepository(db),
+      keyMaterials: new PrismaKeyMaterialRepository(db),
+      tokens: new PrismaTokenRepository(db),
+      settings: new PrismaSettingsRepository(db),
+      audit: new PrismaAuditLog(db, this.provider),
+    };
+  }
+}

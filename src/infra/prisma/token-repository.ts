@@ -1,0 +1,65 @@
+import type { ApiToken, Role, TokenRepository } from "../../core/access/index.js";
+import type { TokenId } from "../../core/shared/ids.js";
+import type { ApiToken as TokenRow } from "./generated/sqlite/client.js";
+import type { DatabaseTransaction } from "./prisma-client.js";
+import { uniquely } from "./prisma-errors.js";
+
+function toDomain(row: TokenRow): ApiToken {
+  return {
+    id: row.id as TokenId,
+    name: row.name,
+    tokenHash: row.tokenHash,
+    role: row.role as Role,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt }),
+    ...(row.revokedAt === null ? {} : { revokedAt: row.revokedAt }),
+    ...(row.lastUsedAt === null ? {} : { lastUsedAt: row.lastUsedAt }),
+  };
+}
+
+/** API tokens in `api_tokens` (hashes only). */
+export class PrismaTokenRepository implements TokenRepository {
+  constructor(private readonly db: DatabaseTransaction) {}
+
+  async create(token: ApiToken): Promise<void> {
+    await uniquely(
+      () =>
+        this.db.apiToken.create({
+          data: {
+            id: token.id,
+            name: token.name,
+            tokenHash: token.tokenHash,
+            role: token.role,
+            scope: "{}",
+            createdBy: token.createdBy,
+            createdAt: token.createdAt,
+            expiresAt: token.expiresAt ?? null,
+          },
+        }),
+      "a token with this secret already exists",
+    );
+  }
+
+  async findByHash(tokenHash: string): Promise<ApiToken | undefined> {
+    const row = await this.db.apiToken.findUnique({ where: { tokenHash } });
+    return row === null ? undefined : toDomain(row);
+  }
+
+  async findById(id: TokenId): Promise<ApiToken | undefined> {
+    const row = await this.db.apiToken.findUnique({ where: { id } });
+    return row === null ? undefined : toDomain(row);
+  }
+
+  async list(): Promise<readonly ApiToken[]> {
+    return (await this.db.apiToken.findMany({ orderBy: { id: "asc" } })).map(toDomain);
+  }
+
+  async markRevoked(id: TokenId, at: Date): Promise<void> {
+    await this.db.apiToken.update({ where: { id }, data: { revokedAt: at } });
+  }
+
+  async markUsed(id: TokenId, at: Date): Promise<void> {
+    await this.db.apiToken.update({ where: { id }, data: { lastUsedAt: at } });
+  }
+}

@@ -1,0 +1,109 @@
+import type { ErrorRequestHandler, Response } from "express";
+import { DomainError, type ErrorCode } from "../../core/shared/domain-error.js";
+import type { Logger } from "../../core/shared/logger.js";
+import { requestState } from "./request-state.js";
+
+/** The HTTP status of each core error code: the one place this mapping lives (house rule 5). */
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid_input: 400,
+  not_found: 404,
+  already_exists: 409,
+  conflict: 409,
+  policy_violation: 422,
+  wrong_state: 409,
+  unauthenticated: 401,
+  permission_denied: 403,
+  limit_exceeded: 413,
+  unsupported: 422,
+  unavailable: 503,
+  internal: 500,
+};
+
+const TITLE: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Problem codes of the HTTP layer itself, beyond the core's. */
+type HttpProblemCode = ErrorCode | "method_not_allowed" | "unsupported_media_type";
+
+interface Problem {
+  readonly status: number;
+  readonly code: HttpProblemCode;
+  readonly detail: string;
+  readonly field?: string;
+  readonly errors?: readonly { path: string; message: string }[];
+}
+
+/** Writes an RFC 9457 problem+json response. */
+export function sendProblem(res: Response, problem: Problem): void {
+  const { requestId } = requestState(res);
+  if (problem.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="kpki"');
+  res
+    .status(problem.status)
+    .type("application/problem+json")
+    .send(
+      JSON.stringify({
+        type: `urn:kpki:problem:${problem.code}`,
+        title: TITLE[problem.status] ?? "Error",
+        status: problem.status,
+        detail: problem.detail,
+        code: problem.code,
+        ...(problem.field === undefined ? {} : { field: problem.field }),
+        ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+        requestId,
+      }),
+    );
+}
+
+/** Shape of the errors express-openapi-validator and body-parser raise. */
+interface FrameworkError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+  errors?: { path?: string; message?: string }[];
+}
+
+/** Turns framework errors (validation, body parsing) into problems. */
+function frameworkProblem(error: FrameworkError): Problem | undefined {
+  const status = error.status ?? error.statusCode;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  if (error.type === "entity.too.large") return { status: 413, code: "limit_exceeded", detail: "request body is larger than the limit" };
+  if (error.type === "entity.parse.failed") return { status: 400, code: "invalid_input", detail: "request body is not valid JSON" };
+  const errors = (error.errors ?? []).map((e) => ({ path: e.path ?? "", message: e.message ?? "" }));
+  const detail = errors.length > 0 ? errors.map((e) => `${e.path} ${e.message}`.trim()).join("; ") : (error.message ?? "bad request");
+  const code: HttpProblemCode =
+    status === 404 ? "not_found" : status === 405 ? "method_not_allowed" : status === 415 ? "unsupported_media_type" : status === 413 ? "limit_exceeded" : "invalid_input";
+  const field = errors[0]?.path.replace(/^\/(body|query|params|headers)\/?/, "").replaceAll("/", ".");
+  return { status, code, detail, ...(field === undefined || field === "" ? {} : { field }), ...(errors.length > 0 ? { errors } : {}) };
+}
+
+/** The last middleware: every error leaves as problem+json; unexpected ones are logged, not shown. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    if (res.headersSent) return;
+    if (error instanceof DomainError) {
+      const status = STATUS[error.code];
+      if (status >= 500) requestState(res).log.error({ err: error }, "request failed");
+      sendProblem(res, { status, code: error.code, detail: error.message, ...(error.detail.field === undefined ? {} : { field: error.detail.field }) });
+      return;
+    }
+    const problem = typeof error === "object" && error !== null ? frameworkProblem(error as FrameworkError) : undefined;
+    if (problem !== undefined) {
+      sendProblem(res, problem);
+      return;
+    }
+    (res.locals.kpki === undefined ? logger : requestState(res).log).error({ err: error }, "unexpected error");
+    sendProblem(res, { status: 500, code: "internal", detail: "internal error; see the server log for the request id" });
+  };
+}

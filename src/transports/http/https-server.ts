@@ -1,0 +1,30 @@
+import { createServer, type Server } from "node:https";
+import type { Express } from "express";
+
+/** PEM material for the listener. */
+export interface TlsMaterial {
+  readonly certificateChainPem: string;
+  readonly privateKeyPem: string;
+}
+
+/**
+ * HTTPS with TLS 1.2 as the floor (1.0/1.1 are deprecated by RFC 8996). Client certificates are
+ * requested but not required, so mTLS principals can be added without breaking token clients.
+ * Header and request timeouts bound slow clients.
+ */
+export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
+  const server = createServer(
+    {
+      cert: tls.certificateChainPem,
+      key: tls.privateKeyPem,
+      minVersion: "TLSv1.2",
+      requestCert: false,
+      maxHeaderSize: 16 * 1024,
+    },
+    app,
+  );
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import express, { type Express, type RequestHandler } from "express";
+import * as OpenApiValidator from "express-openapi-validator";
+import type { Registry } from "prom-client";
+import type { TokenService } from "../../core/access/index.js";
+import type { ProfileCatalog } from "../../core/pki/index.js";
+import type { Logger } from "../../core/shared/logger.js";
+import { authenticate, authorizeOperation } from "./authenticate.js";
+import { errorHandler } from "./error-response.js";
+import { httpMetrics } from "./http-metrics.js";
+import type { RequestState } from "./request-state.js";
+import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
+import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
+import { profileRoutes } from "./routes/profiles.js";
+import { serviceRoutes, type ServiceRouteDependencies } from "./routes/service.js";
+import { tokenRoutes } from "./routes/tokens.js";
+
+/** Everything the HTTP transport needs; the composition root provides it. */
+export interface HttpDependencies extends AuthorityRouteDependencies, CertificateRouteDependencies, Omit<ServiceRouteDependencies, "metrics"> {
+  readonly tokens: TokenService;
+  readonly profiles: ProfileCatalog;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly maxBodyBytes: number;
+  /** Validate responses against the contract too (tests turn this on). */
+  readonly validateResponses?: boolean;
+}
+
+/** Request ids a client may choose: short and boring, so they are safe in logs. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Request id, per-request logger and the security headers every response carries. */
+function requestSetup(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const offered = req.get("X-Request-Id");
+    const requestId = offered !== undefined && CLIENT_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const log = logger.child({ requestId });
+    const state: Omit<RequestState, "principal"> & { principal?: RequestState["principal"] } = { requestId, log };
+    res.locals.kpki = state;
+    res.setHeader("X-Request-Id", requestId);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("X-Frame-Options", "DENY");
+    res.setHeader("Referrer-Policy", "no-referrer");
+    res.setHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    res.setHeader("Strict-Transport-Security", "max-age=31536000");
+    res.setHeader("Cache-Control", "no-store");
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const principal = (res.locals.kpki as Partial<RequestState>).principal;
+      log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, principal: principal?.id },
+        "request",
+      );
+    });
+    next();
+  };
+}
+
+/**
+ * The Express 5 application: request id → metrics → body parsing (size-limited, JSON only) →
+ * OpenAPI validation (the committed contract; unknown routes and bad inputs stop here) →
+ * authentication → the one authorization decision → routes → problem+json errors.
+ */
+export function createHttpApp(deps: HttpDependencies): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  app.use(requestSetup(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  app.use(express.json({ limit: deps.maxBodyBytes, type: ["application/json"], strict: true }));
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      validateResponses: deps.validateResponses === true ? { removeAdditional: false } : false,
+      validateSecurity: false,
+      ignoreUndocumented: false,
+      validateFormats: "full",
+    }),
+  );
+  app.use(authenticate(deps.tokens));
+  app.use(authorizeOperation());
+  app.use(serviceRoutes(deps));
+  app.use(authorityRoutes(deps));
+  app.use(profileRoutes(deps));
+  app.use(certificateRoutes(deps));
+  app.use(tokenRoutes(deps));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
