@@ -1,12 +1,14 @@
 // The composition root: the only place that constructs adapters and wires them into services.
 import { webcrypto } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Server } from "node:https";
+import type { Express } from "express";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "./config/config.js";
+import { ConfigError, loadConfig } from "./config/load-config.js";
 import { LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
@@ -19,19 +21,23 @@ import {
   ProfileCatalog,
   ServiceIdentityService,
   x509,
+  type ServiceTlsIdentity,
 } from "./core/pki/index.js";
 import type { Clock } from "./core/shared/clock.js";
 import type { Logger } from "./core/shared/logger.js";
 import { EphemeralKeyPool } from "./infra/crypto/ephemeral-key-pool.js";
-import { createMasterKeyRing, type MasterKey } from "./infra/crypto/master-key.js";
+import { createMasterKeyFile, createMasterKeyRing, loadMasterKey, type MasterKey } from "./infra/crypto/master-key.js";
 import { MASTER_KEY_CHECK_SETTING, createMasterKeyCheck } from "./infra/crypto/master-key-check.js";
 import { NodeRandomSource } from "./infra/crypto/node-random.js";
 import { WebCryptoBackend } from "./infra/crypto/webcrypto-backend.js";
-import { openStorage, type OpenStorage } from "./infra/open-storage.js";
+import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pendingMasterKeyPath, type OpenStorage } from "./infra/open-storage.js";
+import { createLogger } from "./infra/logging/logger.js";
+import { Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
+import type { LocalOperations } from "./transports/cli/local-operations.js";
 
 /** The wall clock. */
 const systemClock: Clock = { now: () => new Date() };
@@ -101,7 +107,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     clock,
     services,
     close: async () => {
-      keyPool.stop();
+      await keyPool.stop();
       await storage.close();
     },
   };
@@ -130,29 +136,34 @@ function serviceNames(config: Config): x509.GeneralName[] {
   });
 }
 
-/** Bootstraps on first start, obtains the service's TLS certificate and listens on `config.listen`. */
-export async function startService(runtime: Runtime): Promise<RunningService> {
+/** First-start bootstrap (idempotent) and the service's TLS identity. */
+export async function prepareService(runtime: Runtime): Promise<{ adminToken?: string; identity: ServiceTlsIdentity }> {
   const { config, logger, services } = runtime;
   const system = { principal: SYSTEM };
   const outcome = await services.bootstrap.ensureBootstrapped(system, config.bootstrapToken);
   if (outcome.performed) logger.info({ rootCa: ROOT_CA_NAME, internalCa: INTERNAL_CA_NAME }, "first start: created the root CA, the internal CA and the bootstrap admin token");
   const identity = await services.serviceIdentity.ensureTlsIdentity(system, { ca: INTERNAL_CA_NAME, names: serviceNames(config) });
-  const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
   const root = await services.hierarchy.get(ROOT_CA_NAME);
   if (root.certificateDer !== undefined) {
     const bundle = path.join(config.dataDir, "ca-bundle.pem");
+    mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(bundle, x509.pemEncode("CERTIFICATE", root.certificateDer), { mode: 0o644 });
   }
+  return { ...(outcome.adminToken === undefined ? {} : { adminToken: outcome.adminToken }), identity };
+}
 
+/** The Express application over the runtime's services (no listener). */
+export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const app = createHttpApp({
-    ...services,
+  return createHttpApp({
+    ...runtime.services,
     clock: runtime.clock,
-    logger,
+    logger: runtime.logger,
     metrics,
-    maxBodyBytes: config.maxBodyBytes,
+    maxBodyBytes: runtime.config.maxBodyBytes,
     openApiDocument: loadOpenApiDocument(),
+    ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
     readiness: async () => ({
       database: await runtime.storage.db.$queryRawUnsafe("SELECT 1").then(
         () => "ok",
@@ -161,17 +172,24 @@ export async function startService(runtime: Runtime): Promise<RunningService> {
       masterKey: "ok",
     }),
   });
+}
+
+/** Bootstraps on first start, obtains the service's TLS certificate and listens on `config.listen`. */
+export async function startService(runtime: Runtime): Promise<RunningService> {
+  const { config, logger } = runtime;
+  const { adminToken, identity } = await prepareService(runtime);
+  const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
+  const app = buildHttpApp(runtime);
   const server = createHttpsServer(app, {
     certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
     privateKeyPem,
   });
   const { host, port } = splitListen(config.listen);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
+    server.once("error", (error: Error & { code?: string }) =>
+      reject(error.code === "EADDRINUSE" || error.code === "EACCES" ? new ConfigError(`cannot listen on ${config.listen}: ${error.code === "EADDRINUSE" ? "address already in use" : "permission denied"}`) : error),
+    );
+    server.listen(port, host, () => resolve());
   });
   const address = server.address();
   const boundPort = typeof address === "object" && address !== null ? address.port : port;
@@ -180,7 +198,7 @@ export async function startService(runtime: Runtime): Promise<RunningService> {
   return {
     server,
     url,
-    ...(outcome.adminToken === undefined ? {} : { adminToken: outcome.adminToken }),
+    ...(adminToken === undefined ? {} : { adminToken }),
     stop: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -214,4 +232,101 @@ export async function rotateMasterKey(runtime: Runtime, newKey: MasterKey, progr
     },
     progress,
   );
+}
+
+/** The host-side CLI operations (serve, migrate, master-key rotate), for the CLI transport. */
+export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
+  return {
+    serve: async (overrides, announce) => {
+      const config = loadConfig(env, overrides);
+      const logger = createLogger(config.logLevel);
+      const runtime = await openRuntime(config, logger);
+      let service: RunningService;
+      try {
+        service = await startService(runtime);
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+      if (service.adminToken !== undefined) {
+        announce(`\nkpki: first start. Bootstrap admin token (shown only now; keep it safe, e.g. in a file with mode 0600):\n\n    ${service.adminToken}\n\n`);
+      }
+      announce(`kpki: serving ${service.url} (clients trust ${path.join(config.dataDir, "ca-bundle.pem")})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, "shutting down: finishing in-flight requests");
+          process.off("SIGTERM", stop);
+          process.off("SIGINT", stop);
+          resolve();
+        };
+        process.on("SIGTERM", stop);
+        process.on("SIGINT", stop);
+      });
+      await service.stop();
+    },
+
+    migrate: async ({ statusOnly }) => {
+      const config = loadConfig(env);
+      const target = databaseTarget(config);
+      if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true });
+      const lines: string[] = [];
+      const migrator = new Migrator({ database: target, log: (line) => lines.push(line) });
+      try {
+        if (!statusOnly) {
+          const { applied } = await migrator.migrate();
+          if (applied.length === 0) lines.push("the database is up to date");
+        }
+        for (const status of await migrator.status()) lines.push(`${status.applied ? "applied" : "pending"}  ${status.name}${status.appliedAt === undefined ? "" : `  ${status.appliedAt.toISOString()}`}`);
+        return lines;
+      } finally {
+        await migrator.close();
+      }
+    },
+
+    rotateMasterKey: async ({ newKeyFile }, progress) => {
+      const config = loadConfig(env);
+      const logger = createLogger("warn");
+      const location = masterKeyLocation(config);
+      if (location.kind === "env" && newKeyFile === undefined) {
+        throw new ConfigError("KPKI_MASTER_KEY is set: give the new key with --new-key-file (e.g. `openssl rand -base64 32 > new.key && chmod 600 new.key`)");
+      }
+      const random = new NodeRandomSource();
+      const pending = location.kind === "file" ? pendingMasterKeyPath(location.path) : undefined;
+      const newKey =
+        newKeyFile !== undefined
+          ? await loadMasterKey({ kind: "file", path: newKeyFile })
+          : pending !== undefined && existsSync(pending)
+            ? await loadMasterKey({ kind: "file", path: pending })
+            : await createMasterKeyFile(pending ?? "", random);
+      const lines: string[] = [];
+      // A rotation that committed but did not swap the files is finished here, not re-done.
+      const alreadyCommitted = await masterKeyOpensData(config, newKey);
+      if (!alreadyCommitted) {
+        const runtime = await openRuntime(config, logger);
+        try {
+          if (runtime.storage.keyRing.current.id === newKey.id) throw new ConfigError(`master key ${newKey.id} is already the current key`);
+          progress(`re-sealing every stored key from master key ${runtime.storage.keyRing.current.id} to ${newKey.id} …`);
+          const count = await rotateMasterKey(runtime, newKey, (done) => progress(`  ${done} keys re-sealed`));
+          lines.push(`re-sealed ${count} keys under master key ${newKey.id} (one transaction)`);
+        } finally {
+          await runtime.close();
+        }
+      }
+      if (location.kind === "file") {
+        const current = await loadMasterKey({ kind: "file", path: location.path }).catch(() => undefined);
+        if (current !== undefined && current.id !== newKey.id) {
+          const retired = `${location.path}.retired-${current.id}`;
+          renameSync(location.path, retired);
+          lines.push(`kept the old key as ${retired}: backups taken before now need it; destroy it when they expire`);
+        }
+        if (newKeyFile !== undefined) copyFileSync(newKeyFile, location.path);
+        else if (pending !== undefined && existsSync(pending)) renameSync(pending, location.path);
+        chmodSync(location.path, 0o600);
+        lines.push(`${location.path} now holds master key ${newKey.id}; restart every kpki replica`);
+      } else {
+        lines.push(`now set KPKI_MASTER_KEY to the key in ${newKeyFile ?? "?"} (master key ${newKey.id}) and restart every kpki replica`);
+      }
+      return lines;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import type { z } from "zod";
 import { configSchema, type Config } from "./config.js";
 
 /** Which environment variable sets which config key, and how its text becomes a value. */

@@ -123,3 +123,21 @@ async function resolveKeyRing(location: MasterKeyLocation, check: string | undef
     `refusing to start: the configured master key ${current.id} does not open this database (its data is sealed under master key ${masterKeyCheckId(check) ?? "?"}); configure the right key. Nothing was changed.`,
   );
 }
+
+/** Whether `key` opens the data's master-key check (false for an empty database). */
+export async function masterKeyOpensData(settings: StorageSettings, key: MasterKey): Promise<boolean> {
+  const target = databaseTarget(settings);
+  const migrator = new Migrator({ database: target });
+  try {
+    if (!(await migrator.hasAppliedMigrations())) return false;
+  } finally {
+    await migrator.close();
+  }
+  const db = createDatabase(target);
+  try {
+    const check = (await db.meta.findUnique({ where: { key: MASTER_KEY_CHECK_SETTING } }))?.value;
+    return check !== undefined && masterKeyOpensCheck(key, check);
+  } finally {
+    await db.$disconnect();
+  }
+}

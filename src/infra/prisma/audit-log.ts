@@ -42,7 +42,7 @@ export class PrismaAuditLog implements AuditLog {
 
   async record(event: AuditEvent, at: Date): Promise<void> {
     if (this.provider === "postgresql") {
-      await this.db.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()})`);
+      await this.db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()})`);
     }
     const last = await this.db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
     const fields: ChainedFields = {

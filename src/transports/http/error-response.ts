@@ -98,7 +98,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, { status, code: error.code, detail: error.message, ...(error.detail.field === undefined ? {} : { field: error.detail.field }) });
       return;
     }
-    const problem = typeof error === "object" && error !== null ? frameworkProblem(error as FrameworkError) : undefined;
+    const problem = typeof error === "object" && error !== null ? frameworkProblem(error) : undefined;
     if (problem !== undefined) {
       sendProblem(res, problem);
       return;

@@ -76,7 +76,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
       validateResponses: deps.validateResponses === true ? { removeAdditional: false } : false,
       validateSecurity: false,
       ignoreUndocumented: false,
-      validateFormats: "full",
+      validateFormats: true,
     }),
   );
   app.use(authenticate(deps.tokens));

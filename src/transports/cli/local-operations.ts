@@ -1,0 +1,12 @@
+/**
+ * What the CLI can do on this host directly against the database (not through a server): the
+ * composition root implements it, so this transport never constructs infrastructure itself.
+ */
+export interface LocalOperations {
+  /** Runs the service until SIGTERM/SIGINT; `announce` receives human messages (bootstrap token). */
+  serve(overrides: { listen?: string }, announce: (text: string) => void): Promise<void>;
+  /** Applies pending migrations (or only reports them); returns lines to print. */
+  migrate(options: { statusOnly: boolean }): Promise<readonly string[]>;
+  /** Re-seals every stored key under a new master key; returns lines to print. */
+  rotateMasterKey(options: { newKeyFile?: string }, progress: (line: string) => void): Promise<readonly string[]>;
+}
