@@ -48,7 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
   }
   for (const [name, { key, parse }] of Object.entries(ENVIRONMENT)) {
-    const text = env[name];
+    const text = env[name] ?? readSecretFile(env, name);
     if (text === undefined || text === "") continue;
     raw[key] = parse ? parse(text) : text;
     origin[key] = name;
@@ -62,6 +62,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(describe(result.error, origin));
   }
   return Object.freeze(result.data);
+}
+
+/**
+ * `<NAME>_FILE` names a file holding the value (Docker/Kubernetes secrets), for the settings that
+ * are secrets or contain one. Trailing newlines are dropped.
+ */
+const FILE_VARIANTS = new Set(["DATABASE_URL", "KPKI_DATABASE_URL", "KPKI_BOOTSTRAP_TOKEN"]);
+
+function readSecretFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = FILE_VARIANTS.has(name) ? env[`${name}_FILE`] : undefined;
+  if (file === undefined || file === "") return undefined;
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
 }
 
 /** One line naming the first bad setting by the variable the operator actually set. */
