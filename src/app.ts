@@ -30,6 +30,8 @@ import { createMasterKeyFile, createMasterKeyRing, loadMasterKey, type MasterKey
 import { MASTER_KEY_CHECK_SETTING, createMasterKeyCheck } from "./infra/crypto/master-key-check.js";
 import { NodeRandomSource } from "./infra/crypto/node-random.js";
 import { WebCryptoBackend } from "./infra/crypto/webcrypto-backend.js";
+import type { WebCryptoProvider } from "./infra/crypto/webcrypto-algorithms.js";
+import { Crypto as PeculiarCrypto } from "@peculiar/webcrypto";
 import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pendingMasterKeyPath, type OpenStorage } from "./infra/open-storage.js";
 import { createLogger } from "./infra/logging/logger.js";
 import { Migrator } from "./infra/prisma/migrator.js";
@@ -38,6 +40,11 @@ import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
+
+/** The configured WebCrypto implementation. */
+function webCryptoProvider(config: Config): WebCryptoProvider {
+  return config.cryptoProvider === "peculiar" ? new PeculiarCrypto() : webcrypto;
+}
 
 /** The wall clock. */
 const systemClock: Clock = { now: () => new Date() };
@@ -70,7 +77,7 @@ export interface Runtime {
 export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const random = new NodeRandomSource();
   const storage = await openStorage(config, { logger, random });
-  const crypto = new WebCryptoBackend({ crypto: webcrypto, keyRing: storage.keyRing, random });
+  const crypto = new WebCryptoBackend({ crypto: webCryptoProvider(config), keyRing: storage.keyRing, random });
   const keyPool = new EphemeralKeyPool();
   keyPool.start();
   const uow = new PrismaUnitOfWork(storage.db, storage.target.provider);
@@ -223,7 +230,7 @@ function splitListen(listen: string): { host: string | undefined; port: number }
 export async function rotateMasterKey(runtime: Runtime, newKey: MasterKey, progress: (done: number) => void): Promise<number> {
   const ring = createMasterKeyRing(newKey, [runtime.storage.keyRing.current, ...runtime.storage.keyRing.previous]);
   const random = new NodeRandomSource();
-  const crypto = new WebCryptoBackend({ crypto: webcrypto, keyRing: ring, random });
+  const crypto = new WebCryptoBackend({ crypto: webCryptoProvider(runtime.config), keyRing: ring, random });
   const reseal = new ResealService({ uow: runtime.uow, crypto, clock: runtime.clock, currentWrappingKeyId: newKey.id });
   return reseal.resealAll(
     { principal: LOCAL_OPERATOR },

@@ -76,6 +76,8 @@ interface IssuancePlan {
 
 export interface IssueResult {
   readonly certificate: IssuedCertificate;
+  /** Name of the issuing CA. */
+  readonly caName: string;
   /** The issuing CA's certificate and its issuers, nearest first. */
   readonly chainDer: readonly Uint8Array[];
   /** DER PKCS#8 of a server-generated key: returned this once, never stored. */
@@ -232,7 +234,7 @@ export class IssuanceService {
       };
       try {
         await this.store(context, certificate, plan.issuer.ca.name);
-        return { certificate, chainDer: plan.issuer.chainDer, replayed: false };
+        return { certificate, caName: plan.issuer.ca.name, chainDer: plan.issuer.chainDer, replayed: false };
       } catch (error) {
         if (isDomainError(error) && error.code === "already_exists") {
           // Either a concurrent retry with the same idempotency key won the race, or (with odds of
@@ -276,7 +278,7 @@ export class IssuanceService {
       throw new DomainError("conflict", `certificate ${earlier.id} was already issued for this idempotency key; its private key was returned once and is not stored`, { field: "idempotencyKey" });
     }
     const issuer = await this.issuers.byId(earlier.caId);
-    return { certificate: earlier, chainDer: issuer.chainDer, replayed: true };
+    return { certificate: earlier, caName: issuer.name, chainDer: issuer.chainDer, replayed: true };
   }
 }
 

@@ -43,11 +43,11 @@ export class IssuerCache {
   }
 
   /** The CA with this id (for replays; may be disabled by now, chain still valid). */
-  async byId(id: CaId): Promise<{ chainDer: readonly Uint8Array[] }> {
+  async byId(id: CaId): Promise<{ name: string; chainDer: readonly Uint8Array[] }> {
     return this.uow.read(async (r) => {
       const ca = await r.authorities.findById(id);
       if (ca === undefined) throw new DomainError("internal", `CA ${id} vanished`);
-      return { chainDer: await chainOf(r, ca) };
+      return { name: ca.name, chainDer: await chainOf(r, ca) };
     });
   }
 

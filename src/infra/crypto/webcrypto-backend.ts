@@ -77,7 +77,10 @@ export class WebCryptoBackend implements CryptoBackend {
     if (!isKeyAlgorithm(algorithm)) throw invalidInput("algorithm", `unknown key algorithm ${String(algorithm)}`);
     const pair = await this.#withEd25519(algorithm, (ed) =>
       this.#subtle.generateKey(generateParams(algorithm, ed), true, ["sign", "verify"]),
-    );
+    ).catch((error: unknown) => {
+      if (isDomainError(error)) throw error;
+      throw new DomainError("internal", `the WebCrypto provider failed to generate a ${algorithm} key`, {}, { cause: error });
+    });
     if (!("privateKey" in pair)) throw new DomainError("internal", `WebCrypto returned no key pair for ${algorithm}`);
     const pkcs8 = new Uint8Array(await this.#subtle.exportKey("pkcs8", pair.privateKey));
     try {
@@ -94,7 +97,13 @@ export class WebCryptoBackend implements CryptoBackend {
       // Pairwise consistency test (FIPS 140-3 style) through the provider that will sign with it:
       // proves the provider accepts the key and that private and public halves match.
       const signature = defaultSignatureAlgorithm(info.algorithm);
-      const key = await this.#importKey(info.algorithm, signature, info.pkcs8);
+      const key = await this.#importKey(info.algorithm, signature, info.pkcs8).catch((error: unknown) => {
+        if (isDomainError(error) && error.code !== "internal") throw error;
+        // node:crypto parsed it, the provider refuses it: typically private and public parts disagree.
+        throw new DomainError("invalid_input", "privateKey: the WebCrypto provider rejects this key (inconsistent or damaged)", {
+          field: "privateKey",
+        });
+      });
       const signed = await this.#signWith(key, signature, SELF_TEST_MESSAGE);
       if (!verifySignature(signature, info.publicKeySpki, SELF_TEST_MESSAGE, signed)) {
         throw invalidInput("privateKey", "the key fails its pairwise consistency test");

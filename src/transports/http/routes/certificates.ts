@@ -44,13 +44,12 @@ export function certificateRoutes(deps: CertificateRouteDependencies): Router {
       ...(body.ttlSeconds === undefined ? {} : { ttlSeconds: body.ttlSeconds }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
-    const caName = (await caNames()).get(result.certificate.caId) ?? body.ca;
     if (result.replayed) res.setHeader("Idempotent-Replayed", "true");
     res
       .status(result.replayed ? 200 : 201)
       .location(`/v1/certificates/${result.certificate.id}`)
       .json({
-        ...certificateJson(result.certificate, caName, deps.clock.now()),
+        ...certificateJson(result.certificate, result.caName, deps.clock.now()),
         chainPem: certificatesPem(result.chainDer),
         ...(result.privateKeyPkcs8 === undefined ? {} : { privateKeyPem: x509.pemEncode("PRIVATE KEY", result.privateKeyPkcs8) }),
       });

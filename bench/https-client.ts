@@ -1,0 +1,71 @@
+/** A keep-alive HTTPS JSON client and a closed-loop load generator for benchmarks. */
+import { Agent, request } from "node:https";
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export function createClient(baseUrl: string, caPem: string, token: string, sockets: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets, ca: caPem });
+  const call = (method: string, path: string, body?: unknown): Promise<JsonResponse> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request(
+        new URL(path, baseUrl),
+        {
+          method,
+          agent,
+          headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": payload.length }) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") as unknown }));
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
+    });
+  return { call, close: () => agent.destroy() };
+}
+
+/** Result of a closed-loop run: `concurrency` workers each sending the next request when one returns. */
+export interface LoadResult {
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export async function closedLoop(concurrency: number, durationMs: number, send: (i: number) => Promise<boolean>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const ok = await send(next++);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50Ms: pick(0.5), p99Ms: pick(0.99) };
+}
+
+/** Median and spread (min–max) of several runs' figures. */
+export function median(values: readonly number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const med = sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return { median: med, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
+}

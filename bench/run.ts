@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: every benchmark in one run on this machine, printed as one table and written to
+ * bench/results.json. Figures are medians of several runs with their spread; compare ratios
+ * measured in the same run, not absolute numbers across machines.
+ */
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatCryptoBackendBench, runCryptoBackendBench } from "./crypto-backends.js";
+import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes("--quick");
+
+function formatIssuance(figures: readonly IssuanceFigure[]): string {
+  const rows = [["provider", "benchmark", "conc.", "req/s median (min–max)", "p50 ms", "p99 ms", "server CPU ms/req", "errors"]];
+  for (const f of figures) {
+    rows.push([
+      f.provider,
+      f.benchmark,
+      String(f.concurrency),
+      `${f.perSecond.median.toFixed(0)} (${f.perSecond.min.toFixed(0)}–${f.perSecond.max.toFixed(0)})`,
+      f.p50Ms.toFixed(2),
+      f.p99Ms.toFixed(2),
+      f.serverCpuMsPerRequest === 0 ? "-" : f.serverCpuMsPerRequest.toFixed(2),
+      String(f.errors),
+    ]);
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
+}
+
+const started = new Date();
+console.log(`kpki bench — ${started.toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
+
+const issuance: IssuanceFigure[] = [];
+for (const provider of ["node", "peculiar"] as const) {
+  console.log(`issuance over HTTPS, provider ${provider} …`);
+  issuance.push(...(await runIssuanceBench(provider, quick ? { runs: 1, durationMs: 1000, concurrencies: [8] } : {})));
+}
+console.log("\n" + formatIssuance(issuance) + "\n");
+
+console.log("crypto backends (in-process) …");
+const crypto = await runCryptoBackendBench(quick ? { signMs: 300, keygenMs: 300 } : {});
+console.log("\n" + formatCryptoBackendBench(crypto) + "\n");
+
+writeFileSync(
+  path.join(here, "results.json"),
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, crypto }, null, 2) + "\n",
+);
+console.log(`wrote ${path.join(here, "results.json")}`);

@@ -1,0 +1,61 @@
+/**
+ * Starts `kpki serve` (the built bin/kpki.js) as a separate process on loopback for benchmarks,
+ * with a fresh data dir and a preset admin token, and measures its CPU time from /proc.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_TOKEN = "kpki_bench-admin-token-0123456789abcdefghijklmnop";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** A running server. */
+export interface BenchServer {
+  readonly url: string;
+  readonly caBundle: string;
+  readonly pid: number;
+  /** User + system CPU seconds the server process has used so far. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<BenchServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "kpki-bench-"));
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "kpki.js"), "serve"], {
+    env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stderr = "";
+    const timer = setTimeout(() => reject(new Error(`kpki serve did not start:\n${stderr}`)), 60_000);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /kpki: serving (https:\/\/\S+)/.exec(stderr);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`kpki serve exited with ${code}:\n${stderr}`)));
+  });
+  const pid = child.pid ?? 0;
+  const ticks = 100; // CLK_TCK on Linux
+  return {
+    url,
+    caBundle: readFileSync(path.join(dataDir, "ca-bundle.pem"), "utf8"),
+    pid,
+    cpuSeconds: () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / ticks;
+    },
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

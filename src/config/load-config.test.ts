@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./load-config.js";
+
+describe("loadConfig", () => {
+  it("has safe defaults with an empty environment", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ listen: ":8443", dataDir: "./data", logLevel: "info", publicNames: [], maxBodyBytes: 262144 });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("maps every KPKI_* variable", () => {
+    const config = loadConfig({
+      KPKI_LISTEN: "127.0.0.1:9443",
+      KPKI_DATA_DIR: "/var/lib/kpki",
+      DATABASE_URL: "postgresql://u@h/db",
+      KPKI_MASTER_KEY_FILE: "/run/secrets/key",
+      KPKI_PUBLIC_URL: "https://pki.example.com",
+      KPKI_PUBLIC_NAMES: "pki.example.com, 10.0.0.9",
+      KPKI_BOOTSTRAP_TOKEN: "x".repeat(40),
+      KPKI_LOG_LEVEL: "debug",
+      KPKI_MAX_BODY_BYTES: "65536",
+    });
+    expect(config).toMatchObject({
+      listen: "127.0.0.1:9443",
+      dataDir: "/var/lib/kpki",
+      databaseUrl: "postgresql://u@h/db",
+      masterKeyFile: "/run/secrets/key",
+      publicUrl: "https://pki.example.com",
+      publicNames: ["pki.example.com", "10.0.0.9"],
+      logLevel: "debug",
+      maxBodyBytes: 65536,
+    });
+  });
+
+  it.each([
+    [{ KPKI_LISTEN: "nonsense" }, /^invalid KPKI_LISTEN: /],
+    [{ KPKI_LISTEN: ":70000" }, /^invalid KPKI_LISTEN: port/],
+    [{ KPKI_LOG_LEVEL: "loud" }, /^invalid KPKI_LOG_LEVEL: /],
+    [{ DATABASE_URL: "mysql://x" }, /^invalid DATABASE_URL: /],
+    [{ KPKI_PUBLIC_URL: "ftp://x" }, /^invalid KPKI_PUBLIC_URL: /],
+    [{ KPKI_PUBLIC_NAMES: "ok.example,bad_name!" }, /^invalid KPKI_PUBLIC_NAMES: /],
+    [{ KPKI_MAX_BODY_BYTES: "lots" }, /^invalid KPKI_MAX_BODY_BYTES: /],
+    [{ KPKI_BOOTSTRAP_TOKEN: "short" }, /^invalid KPKI_BOOTSTRAP_TOKEN \(value not shown\): /],
+  ])("refuses %o with one line naming the variable", (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain("\n");
+  });
+
+  it("never echoes a secret value", () => {
+    expect(() => loadConfig({ KPKI_BOOTSTRAP_TOKEN: "secret-but-short" })).toThrow(/^(?!.*secret-but-short)/);
+  });
+
+  it("reads DATABASE_URL_FILE and refuses an unreadable one", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kpki-config-"));
+    const file = path.join(dir, "url");
+    writeFileSync(file, "postgresql://kpki:pw@db/kpki\n");
+    expect(loadConfig({ DATABASE_URL_FILE: file }).databaseUrl).toBe("postgresql://kpki:pw@db/kpki");
+    expect(() => loadConfig({ DATABASE_URL_FILE: path.join(dir, "missing") })).toThrow(/^DATABASE_URL_FILE .*cannot be read \(ENOENT\)$/);
+  });
+
+  it("reads a JSON config file and lets the environment override it", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kpki-config-"));
+    const file = path.join(dir, "kpki.json");
+    writeFileSync(file, JSON.stringify({ listen: ":9000", logLevel: "warn" }));
+    expect(loadConfig({ KPKI_CONFIG_FILE: file, KPKI_LOG_LEVEL: "error" })).toMatchObject({ listen: ":9000", logLevel: "error" });
+    writeFileSync(file, JSON.stringify({ colour: "blue" }));
+    expect(() => loadConfig({ KPKI_CONFIG_FILE: file })).toThrow(/unknown setting colour/);
+  });
+});
