@@ -23,8 +23,8 @@ describe("issuance over HTTP", () => {
     const csr = execFileSync("cat", [path.join(dir, "r.csr")]).toString();
     const issued = await request(t.app).post("/v1/certificates").set(ADMIN).send({ ca: "web-ca", profile: "server", csr });
     expect(issued.status).toBe(201);
-    writeFileSync(path.join(dir, "leaf.pem"), issued.body.certificatePem);
-    writeFileSync(path.join(dir, "chain.pem"), issued.body.chainPem);
+    writeFileSync(path.join(dir, "leaf.pem"), (issued.body as { certificatePem: string }).certificatePem);
+    writeFileSync(path.join(dir, "chain.pem"), (issued.body as { chainPem: string }).chainPem);
     const root = await request(t.app).get("/v1/authorities/kpki-root/certificate");
     writeFileSync(path.join(dir, "root.pem"), root.text);
     const out = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "root.pem"), "-untrusted", path.join(dir, "chain.pem"), "-purpose", "sslserver", path.join(dir, "leaf.pem")]).toString();

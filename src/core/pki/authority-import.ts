@@ -60,7 +60,7 @@ export class AuthorityImportService {
         throw invalidInput("certificate", `the certificate's public key is not the key of CA ${ca.name} (was it signed from this CA's CSR?)`);
       }
       assertUsableCaCertificate(certificate, now);
-      assertChain(certificate, chain);
+      assertChain(certificate, chain, now);
       const installed: CertificateAuthority = {
         ...ca,
         ...fieldsFromCertificate(certificate, chain),
@@ -91,7 +91,7 @@ export class AuthorityImportService {
         throw invalidInput("certificate", `the certificate was not issued by parent CA ${parent.name}`);
       }
     } else {
-      assertChain(certificate, chain);
+      assertChain(certificate, chain, now);
     }
     const key = await this.deps.crypto.importPrivateKey(request.privateKeyPkcs8);
     if (!sameBytes(key.publicKeySpki, certificate.publicKeySpki)) {
@@ -133,7 +133,8 @@ function fieldsFromCertificate(certificate: ParsedCertificate, chain: readonly P
     certificateDer: certificate.der,
     ...(chain.length === 0 ? {} : { externalChainDer: chain.map((c) => c.der) }),
     serialHex: certificate.serialHex,
-    ...(pathLength === undefined ? {} : { pathLength }),
+    // Always set (possibly undefined): the certificate, not the pending request, is the truth.
+    pathLength,
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,
   };
@@ -148,10 +149,11 @@ function assertUsableCaCertificate(certificate: ParsedCertificate, now: Date): v
   if (certificate.notBefore.getTime() > now.getTime() + 5 * 60_000) throw invalidInput("certificate", `the certificate is not valid before ${certificate.notBefore.toISOString()}`);
 }
 
-/** Each certificate must be signed by the next one in the chain, whose subject is its issuer. */
-function assertChain(certificate: ParsedCertificate, chain: readonly ParsedCertificate[]): void {
+/** Each certificate must be signed by the next one in the chain, whose subject is its issuer, and be current. */
+function assertChain(certificate: ParsedCertificate, chain: readonly ParsedCertificate[], now: Date): void {
   let child = certificate;
   chain.forEach((issuer, index) => {
+    if (issuer.notAfter.getTime() <= now.getTime()) throw invalidInput("chain", `chain certificate ${index + 1} (${formatName(issuer.subject)}) expired on ${issuer.notAfter.toISOString()}`);
     if (!sameBytes(child.issuer.der, issuer.subject.der) || !verifyIssuedBy(child, issuer.publicKeySpki)) {
       throw invalidInput("chain", `chain certificate ${index + 1} (${formatName(issuer.subject)}) did not issue ${formatName(child.subject)}`);
     }

@@ -71,7 +71,7 @@ export class HierarchyService {
     }
     const parent = request.type === "intermediate" ? await this.parentFor(request) : undefined;
     if (request.type !== "intermediate" && request.parent !== undefined) {
-      throw invalidInput("parent", `a ${request.type} CA has no parent in kpki`);
+      throw invalidInput("parent", `${request.type === "root" ? "a root" : "an external"} CA has no parent in kpki`);
     }
     await this.assertNameFree(request.name);
 
@@ -123,7 +123,12 @@ export class HierarchyService {
     if (request.parent === undefined) throw invalidInput("parent", "an intermediate CA needs a parent CA");
     const parent = await this.deps.uow.read((r) => r.authorities.findByName(request.parent ?? ""));
     if (parent === undefined) throw new DomainError("not_found", `parent CA ${request.parent} does not exist`, { field: "parent" });
-    assertCanSign(parent);
+    try {
+      assertCanSign(parent);
+    } catch (error) {
+      if (error instanceof DomainError) throw new DomainError(error.code, `parent: ${error.message}`, { field: "parent" });
+      throw error;
+    }
     if (parent.pathLength !== undefined && parent.pathLength === 0) {
       throw new DomainError("policy_violation", `parent CA ${parent.name} has pathLength 0: it may sign end-entity certificates only`, { field: "parent" });
     }

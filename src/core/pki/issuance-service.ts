@@ -182,7 +182,7 @@ export class IssuanceService {
       ...(commonName === undefined ? {} : { commonName }),
       subjectAltNames,
       requestedExtensions: subject.requestedExtensions,
-      notBefore,
+      issuedAt: now,
       notAfter,
       issuerNotAfter: issuer.ca.notAfter,
     });
@@ -289,11 +289,16 @@ function hashRequest(request: IssueRequest): string {
     request.profile,
     request.csrDer === undefined ? null : Buffer.from(request.csrDer).toString("base64"),
     request.keyAlgorithm ?? null,
-    request.subject ?? null,
+    request.subject === undefined ? null : canonicalSubject(request.subject),
     request.subjectAltNames?.map(formatGeneralName) ?? null,
     request.ttlSeconds ?? null,
   ]);
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** Subject fields in a fixed order, so key order in the caller's JSON does not matter. */
+function canonicalSubject(subject: SubjectFields): unknown[] {
+  return [subject.commonName ?? null, subject.organization ?? null, subject.organizationalUnit ?? null, subject.country ?? null, subject.state ?? null, subject.locality ?? null];
 }
 
 function dedupe(names: readonly GeneralName[]): GeneralName[] {

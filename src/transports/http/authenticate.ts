@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import { ANONYMOUS, authorize, type TokenService } from "../../core/access/index.js";
 import { DomainError } from "../../core/shared/domain-error.js";
 import type { OpenApiRequest } from "express-openapi-validator/dist/framework/types.js";
@@ -28,15 +28,43 @@ export function authenticate(tokens: TokenService): RequestHandler {
   };
 }
 
+/** The operation the OpenAPI validator matched, or an internal error for an unmatched route. */
+function operationOf(req: Request): string {
+  const operationId = (req as OpenApiRequest).openapi?.schema.operationId;
+  if (operationId === undefined) throw new DomainError("internal", `route ${req.method} ${req.path} has no operationId`);
+  return operationId;
+}
+
+/**
+ * The validator's security stage runs before it validates the request, so the access decision
+ * happens there: an anonymous or unauthorized caller learns nothing about the request schema.
+ * Errors carry the HTTP status the framework needs to stop the request.
+ */
+export function securityHandlers(): { bearerAuth: (req: Request) => boolean } {
+  return {
+    bearerAuth: (req) => {
+      const res = req.res;
+      if (res === undefined) throw new DomainError("internal", "request without response");
+      try {
+        authorize(requestState(res).principal, operationOf(req));
+      } catch (error) {
+        if (error instanceof DomainError) throw Object.assign(new Error(error.message), { status: error.code === "unauthenticated" ? 401 : 403 });
+        throw error;
+      }
+      return true;
+    },
+  };
+}
+
 /**
  * The access decision for every route, by the operationId the OpenAPI validator matched: one
- * decision point (core/access `authorize`), no per-route checks to forget.
+ * decision point (core/access `authorize`), no per-route checks to forget. Protected operations were
+ * already decided in the security stage; this also covers operations the document marks public, so
+ * the document can never open what the access policy keeps closed.
  */
 export function authorizeOperation(): RequestHandler {
   return (req, res, next) => {
-    const operationId = (req as OpenApiRequest).openapi?.schema.operationId;
-    if (operationId === undefined) throw new DomainError("internal", `route ${req.method} ${req.path} has no operationId`);
-    authorize(requestState(res).principal, operationId);
+    authorize(requestState(res).principal, operationOf(req));
     next();
   };
 }

@@ -33,6 +33,16 @@ const TITLE: Readonly<Record<number, string>> = {
   503: "Service Unavailable",
 };
 
+/** Problem codes for statuses the framework (validator, body parser) answers with. */
+const FRAMEWORK_CODES: Readonly<Record<number, HttpProblemCode>> = {
+  401: "unauthenticated",
+  403: "permission_denied",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "limit_exceeded",
+  415: "unsupported_media_type",
+};
+
 /** Problem codes of the HTTP layer itself, beyond the core's. */
 type HttpProblemCode = ErrorCode | "method_not_allowed" | "unsupported_media_type";
 
@@ -42,12 +52,15 @@ interface Problem {
   readonly detail: string;
   readonly field?: string;
   readonly errors?: readonly { path: string; message: string }[];
+  /** Response headers the problem needs (e.g. `Allow` on 405). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Writes an RFC 9457 problem+json response. */
 export function sendProblem(res: Response, problem: Problem): void {
   const { requestId } = requestState(res);
   if (problem.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="kpki"');
+  for (const [name, value] of Object.entries(problem.headers ?? {})) res.setHeader(name, value);
   res
     .status(problem.status)
     .type("application/problem+json")
@@ -72,6 +85,13 @@ interface FrameworkError {
   type?: string;
   message?: string;
   errors?: { path?: string; message?: string }[];
+  headers?: Record<string, string>;
+}
+
+/** What the validator says the client sent, from its "unsupported media type X" message. */
+function mediaTypeSent(message: string | undefined): string {
+  const sent = /unsupported media type (.+)$/.exec(message ?? "")?.[1];
+  return sent === undefined || sent === "undefined" ? "none was given" : `got ${sent}`;
 }
 
 /** Turns framework errors (validation, body parsing) into problems. */
@@ -80,12 +100,23 @@ function frameworkProblem(error: FrameworkError): Problem | undefined {
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (error.type === "entity.too.large") return { status: 413, code: "limit_exceeded", detail: "request body is larger than the limit" };
   if (error.type === "entity.parse.failed") return { status: 400, code: "invalid_input", detail: "request body is not valid JSON" };
+  if (error.type === "charset.unsupported") return { status: 415, code: "unsupported_media_type", detail: `${error.message ?? "unsupported charset"}: JSON must be UTF-8` };
   const errors = (error.errors ?? []).map((e) => ({ path: e.path ?? "", message: e.message ?? "" }));
-  const detail = errors.length > 0 ? errors.map((e) => `${e.path} ${e.message}`.trim()).join("; ") : (error.message ?? "bad request");
-  const code: HttpProblemCode =
-    status === 404 ? "not_found" : status === 405 ? "method_not_allowed" : status === 415 ? "unsupported_media_type" : status === 413 ? "limit_exceeded" : "invalid_input";
-  const field = errors[0]?.path.replace(/^\/(body|query|params|headers)\/?/, "").replaceAll("/", ".");
-  return { status, code, detail, ...(field === undefined || field === "" ? {} : { field }), ...(errors.length > 0 ? { errors } : {}) };
+  const code = FRAMEWORK_CODES[status] ?? "invalid_input";
+  const detail =
+    status === 415
+      ? `Content-Type must be application/json (${mediaTypeSent(error.message)})`
+      : status === 401
+        ? "this operation requires a bearer token (Authorization: Bearer <token>)"
+        : status === 403
+          ? (error.message ?? "access denied")
+        : errors.length > 0
+          ? errors.map((e) => `${e.path} ${e.message}`.trim()).join("; ")
+          : (error.message ?? "bad request");
+  // Only request inputs are fields; a route-level problem (404, 405) names no field.
+  const input = /^\/(body|query|params|headers)(\/.*)?$/.exec(errors[0]?.path ?? "");
+  const field = input === null ? undefined : (input[2] ?? "").slice(1).replaceAll("/", ".") || input[1];
+  return { status, code, detail, ...(field === undefined ? {} : { field }), ...(errors.length > 0 && status === 400 ? { errors } : {}), ...(error.headers === undefined ? {} : { headers: error.headers }) };
 }
 
 /** The last middleware: every error leaves as problem+json; unexpected ones are logged, not shown. */

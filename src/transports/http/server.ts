@@ -5,7 +5,7 @@ import type { Registry } from "prom-client";
 import type { TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
 import type { Logger } from "../../core/shared/logger.js";
-import { authenticate, authorizeOperation } from "./authenticate.js";
+import { authenticate, authorizeOperation, securityHandlers } from "./authenticate.js";
 import { errorHandler } from "./error-response.js";
 import { httpMetrics } from "./http-metrics.js";
 import type { RequestState } from "./request-state.js";
@@ -25,6 +25,14 @@ export interface HttpDependencies extends AuthorityRouteDependencies, Certificat
   /** Validate responses against the contract too (tests turn this on). */
   readonly validateResponses?: boolean;
 }
+
+/**
+ * HEAD is GET without a body (RFC 9110 §9.3.2): answer it from the GET route; Node omits the body.
+ */
+const headAsGet: RequestHandler = (req, _res, next) => {
+  if (req.method === "HEAD") req.method = "GET";
+  next();
+};
 
 /** Request ids a client may choose: short and boring, so they are safe in logs. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,8 +66,9 @@ function requestSetup(logger: Logger): RequestHandler {
 
 /**
  * The Express 5 application: request id → metrics → body parsing (size-limited, JSON only) →
- * OpenAPI validation (the committed contract; unknown routes and bad inputs stop here) →
- * authentication → the one authorization decision → routes → problem+json errors.
+ * authentication (who) → OpenAPI matching, access decision (core/access `authorize`, in the
+ * validator's security stage) and request validation against the committed contract → routes →
+ * problem+json errors.
  */
 export function createHttpApp(deps: HttpDependencies): Express {
   const app = express();
@@ -69,17 +78,18 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(requestSetup(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(express.json({ limit: deps.maxBodyBytes, type: ["application/json"], strict: true }));
+  app.use(headAsGet);
+  app.use(authenticate(deps.tokens));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
-      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      validateRequests: { allowUnknownQueryParameters: false },
       validateResponses: deps.validateResponses === true ? { removeAdditional: false } : false,
-      validateSecurity: false,
+      validateSecurity: { handlers: securityHandlers() },
       ignoreUndocumented: false,
       validateFormats: true,
     }),
   );
-  app.use(authenticate(deps.tokens));
   app.use(authorizeOperation());
   app.use(serviceRoutes(deps));
   app.use(authorityRoutes(deps));

@@ -18,7 +18,7 @@ const base: IssuanceCandidate = {
   commonName: "web",
   subjectAltNames: [{ type: "dns", value: "web.example" }],
   requestedExtensions: {},
-  notBefore: now,
+  issuedAt: now,
   notAfter: days(90),
   issuerNotAfter: days(3650),
 };
@@ -46,6 +46,10 @@ describe("checkIssuance", () => {
     const violations = checkIssuance({ ...base, ...change });
     expect(violations.map((v) => v.field)).toContain(field);
     expect(violations.every((v) => v.reason.length > 10)).toBe(true);
+  });
+
+  it("accepts exactly the profile's maximum validity", () => {
+    expect(checkIssuance({ ...base, notAfter: new Date(now.getTime() + base.profile.maxTtlSeconds * 1000) })).toEqual([]);
   });
 
   it("allows keyEncipherment for RSA keys", () => {

@@ -13,7 +13,8 @@ export interface IssuanceCandidate {
   readonly subjectAltNames: readonly GeneralName[];
   /** What the CSR asked for (empty for server-generated keys). */
   readonly requestedExtensions: CertificateExtensions;
-  readonly notBefore: Date;
+  /** When it is issued; validity is measured from here (notBefore is backdated for clock skew). */
+  readonly issuedAt: Date;
   readonly notAfter: Date;
   readonly issuerNotAfter: Date;
 }
@@ -62,7 +63,7 @@ export function checkIssuance(candidate: IssuanceCandidate): readonly PolicyViol
   if (profile.sans.requireDnsOrIp && !candidate.subjectAltNames.some((n) => n.type === "dns" || n.type === "ip")) {
     add("subjectAltNames", `profile ${profile.name} requires at least one DNS or IP subject alternative name`);
   }
-  const ttlSeconds = Math.round((candidate.notAfter.getTime() - candidate.notBefore.getTime()) / 1000);
+  const ttlSeconds = Math.round((candidate.notAfter.getTime() - candidate.issuedAt.getTime()) / 1000);
   if (ttlSeconds > profile.maxTtlSeconds) {
     add("ttlSeconds", `validity of ${ttlSeconds}s exceeds the profile maximum of ${profile.maxTtlSeconds}s`);
   }

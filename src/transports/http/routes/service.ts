@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { Registry } from "prom-client";
+import { DomainError } from "../../../core/shared/domain-error.js";
 
 /** Dependencies of the service routes. */
 export interface ServiceRouteDependencies {
@@ -22,10 +23,13 @@ export function serviceRoutes(deps: ServiceRouteDependencies): Router {
       res.json({ status: "ok", checks });
       return;
     }
-    res
-      .status(503)
-      .type("application/problem+json")
-      .send(JSON.stringify({ type: "urn:kpki:problem:unavailable", title: "Service Unavailable", status: 503, code: "unavailable", detail: Object.entries(checks).filter(([, v]) => v !== "ok").map(([k, v]) => `${k}: ${v}`).join("; ") }));
+    throw new DomainError(
+      "unavailable",
+      Object.entries(checks)
+        .filter(([, v]) => v !== "ok")
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; "),
+    );
   });
   router.get("/openapi.json", (_req, res) => {
     res.json(deps.openApiDocument);
