@@ -1,6 +1,6 @@
 // The composition root: the only place that constructs adapters and wires them into services.
 import { webcrypto } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -34,7 +34,7 @@ import type { WebCryptoProvider } from "./infra/crypto/webcrypto-algorithms.js";
 import { Crypto as PeculiarCrypto } from "@peculiar/webcrypto";
 import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pendingMasterKeyPath, type OpenStorage } from "./infra/open-storage.js";
 import { createLogger } from "./infra/logging/logger.js";
-import { Migrator } from "./infra/prisma/migrator.js";
+import { defaultMigrationsDir, Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
@@ -81,6 +81,11 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const keyPool = new EphemeralKeyPool();
   keyPool.start();
   const uow = new PrismaUnitOfWork(storage.db, storage.target.provider);
+  for (const [wrappingKeyId, count] of await uow.read((r) => r.keyMaterials.countByWrappingKey())) {
+    if (wrappingKeyId !== storage.keyRing.current.id) {
+      logger.error({ wrappingKeyId, count, currentMasterKeyId: storage.keyRing.current.id }, "stored keys are sealed under a master key that is not loaded: they cannot be used until re-sealed with `kpki master-key rotate`");
+    }
+  }
   const clock = systemClock;
   const profiles = new ProfileCatalog(GENERIC_PROFILES);
   const base = { uow, crypto, clock, random };
@@ -181,10 +186,15 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
   });
 }
 
-/** Bootstraps on first start, obtains the service's TLS certificate and listens on `config.listen`. */
-export async function startService(runtime: Runtime): Promise<RunningService> {
+/**
+ * Bootstraps on first start, obtains the service's TLS certificate and listens on `config.listen`.
+ * A new bootstrap admin token goes to `onAdminToken` before listening, so a start that then fails
+ * (port in use) does not lose the only copy of it.
+ */
+export async function startService(runtime: Runtime, onAdminToken: (token: string) => void = () => undefined): Promise<RunningService> {
   const { config, logger } = runtime;
   const { adminToken, identity } = await prepareService(runtime);
+  if (adminToken !== undefined) onAdminToken(adminToken);
   const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
   const app = buildHttpApp(runtime);
   const server = createHttpsServer(app, {
@@ -250,13 +260,12 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
       const runtime = await openRuntime(config, logger);
       let service: RunningService;
       try {
-        service = await startService(runtime);
+        service = await startService(runtime, (token) =>
+          announce(`\nkpki: first start. Bootstrap admin token (shown only now; keep it safe, e.g. in a file with mode 0600):\n\n    ${token}\n\n`),
+        );
       } catch (error) {
         await runtime.close();
         throw error;
-      }
-      if (service.adminToken !== undefined) {
-        announce(`\nkpki: first start. Bootstrap admin token (shown only now; keep it safe, e.g. in a file with mode 0600):\n\n    ${service.adminToken}\n\n`);
       }
       announce(`kpki: serving ${service.url} (clients trust ${path.join(config.dataDir, "ca-bundle.pem")})\n`);
       await new Promise<void>((resolve) => {
@@ -275,7 +284,13 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
     migrate: async ({ statusOnly }) => {
       const config = loadConfig(env);
       const target = databaseTarget(config);
-      if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true });
+      if (target.provider === "sqlite" && !existsSync(target.filename)) {
+        if (statusOnly) {
+          const files = readdirSync(path.join(defaultMigrationsDir(), "sqlite")).filter((name) => name.endsWith(".sql")).sort();
+          return [`${target.filename} does not exist yet (kpki serve or kpki migrate creates it)`, ...files.map((name) => `pending  ${name.replace(/\.sql$/, "")}`)];
+        }
+        mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
+      }
       const lines: string[] = [];
       const migrator = new Migrator({ database: target, log: (line) => lines.push(line) });
       try {

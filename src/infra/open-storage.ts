@@ -56,7 +56,9 @@ export function databaseTarget(settings: StorageSettings): DatabaseTarget {
  */
 export async function openStorage(settings: StorageSettings, deps: { logger: Logger; random: RandomSource }): Promise<OpenStorage> {
   const target = databaseTarget(settings);
-  if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true });
+  // The data directory holds the key file and, by default, the database: owner-only.
+  if (!existsSync(settings.dataDir)) mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
   const migrator = new Migrator({ database: target, log: (line) => deps.logger.info({ migration: line }, "migration") });
   let db: Database | undefined;
   try {

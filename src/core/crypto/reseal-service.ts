@@ -11,9 +11,10 @@ const TIMEOUT_MILLIS = 30 * 60_000;
 
 /**
  * Re-seals every stored private key under the backend's current master key (the data half of
- * `kpki master-key rotate`). One transaction for all keys and the caller's `finalize` step (the new
- * master-key check value): afterwards either everything is sealed under the new key or nothing
- * is, so no crash can leave data that neither key alone opens.
+ * `kpki master-key rotate`). One transaction for the caller's `markCurrent` step (recording the new
+ * key as the one the data is sealed under) and all keys: afterwards either everything is sealed under
+ * the new key or nothing is, so no crash can leave data that neither key alone opens. `markCurrent`
+ * runs first, so writers that store keys concurrently wait for this transaction and then refuse.
  */
 export class ResealService<R extends KeyMaterialRepositories> {
   constructor(
@@ -25,9 +26,10 @@ export class ResealService<R extends KeyMaterialRepositories> {
     },
   ) {}
 
-  async resealAll(context: RequestContext, finalize: (repositories: R) => Promise<void>, progress?: (done: number) => void): Promise<number> {
+  async resealAll(context: RequestContext, markCurrent: (repositories: R) => Promise<void>, progress?: (done: number) => void): Promise<number> {
     return this.deps.uow.run(
       async (r) => {
+        await markCurrent(r);
         let done = 0;
         for (;;) {
           const batch = await r.keyMaterials.listSealedWithOtherKey(this.deps.currentWrappingKeyId, BATCH);
@@ -36,7 +38,6 @@ export class ResealService<R extends KeyMaterialRepositories> {
           done += batch.length;
           progress?.(done);
         }
-        await finalize(r);
         await r.audit.record(
           { actor: context.principal.id, action: "master-key.rotate", target: `master-key:${this.deps.currentWrappingKeyId}`, result: "success", requestId: context.requestId, details: { resealedKeys: done } },
           this.deps.clock.now(),

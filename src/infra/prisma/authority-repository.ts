@@ -1,10 +1,10 @@
 import type { KeyAlgorithm } from "../../core/crypto/algorithms.js";
 import { DomainError } from "../../core/shared/domain-error.js";
-import type { CaId } from "../../core/shared/ids.js";
+import type { CaId, KeyMaterialId } from "../../core/shared/ids.js";
 import type { AuthorityRepository, CertificateAuthority, CaOrigin, CaStatus } from "../../core/pki/index.js";
 import type { CertificateAuthority as CaRow, KeyMaterial } from "./generated/sqlite/client.js";
-import { handleFromRow, rowFromHandle } from "./key-material-repository.js";
-import type { DatabaseTransaction } from "./prisma-client.js";
+import { handleFromRow, PrismaKeyMaterialRepository } from "./key-material-repository.js";
+import type { DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 import { uniquely } from "./prisma-errors.js";
 
 type CaRowWithKey = CaRow & { keyMaterial: KeyMaterial | null };
@@ -76,14 +76,15 @@ function mutableColumns(ca: CertificateAuthority) {
 
 /** CAs in `certificate_authorities`, each with its key in `key_materials`. */
 export class PrismaAuthorityRepository implements AuthorityRepository {
-  constructor(private readonly db: DatabaseTransaction) {}
+  constructor(
+    private readonly db: DatabaseTransaction,
+    private readonly provider: DatabaseProvider,
+  ) {}
 
   async create(ca: CertificateAuthority): Promise<void> {
     if (ca.key === undefined) throw new DomainError("internal", "a new CA needs its key");
-    const keyMaterialId = `ca-key:${ca.id}`;
-    await this.db.keyMaterial.create({
-      data: { id: keyMaterialId, ...rowFromHandle(ca.key), publicKeySpki: Buffer.from(ca.publicKeySpki), createdAt: ca.createdAt },
-    });
+    const keyMaterialId = `ca-key:${ca.id}` as KeyMaterialId;
+    await new PrismaKeyMaterialRepository(this.db, this.provider).create({ id: keyMaterialId, handle: ca.key, publicKeySpki: ca.publicKeySpki }, ca.createdAt);
     await uniquely(
       () =>
         this.db.certificateAuthority.create({

@@ -1,9 +1,11 @@
 import type { KeyAlgorithm } from "../../core/crypto/algorithms.js";
 import type { KeyHandle } from "../../core/crypto/key-handle.js";
 import type { KeyMaterialRepository, StoredKey } from "../../core/crypto/ports.js";
+import { DomainError } from "../../core/shared/domain-error.js";
 import type { KeyMaterialId } from "../../core/shared/ids.js";
+import { MASTER_KEY_CHECK_SETTING, masterKeyCheckId } from "../crypto/master-key-check.js";
 import type { KeyMaterial } from "./generated/sqlite/client.js";
-import type { DatabaseTransaction } from "./prisma-client.js";
+import type { DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 
 /** Row → handle; undefined once the key was destroyed (sealed bytes removed). */
 export function handleFromRow(row: KeyMaterial): KeyHandle | undefined {
@@ -21,11 +23,36 @@ function storedKey(row: KeyMaterial): StoredKey | undefined {
   return handle === undefined ? undefined : { id: row.id as KeyMaterialId, handle, publicKeySpki: row.publicKeySpki };
 }
 
+/**
+ * Refuses to store a key sealed under anything but the master key the data is currently sealed
+ * under (the check value in kpki_meta). A process that still runs with a key that `kpki master-key
+ * rotate` retired would otherwise write keys that nobody can open after its restart. On PostgreSQL
+ * the check row is read FOR SHARE: a rotation locks it first, so a concurrent store waits for the
+ * rotation and then refuses; SQLite serializes writers anyway.
+ */
+export async function assertSealedUnderCurrentMasterKey(db: DatabaseTransaction, provider: DatabaseProvider, handle: KeyHandle): Promise<void> {
+  const rows =
+    provider === "postgresql"
+      ? await db.$queryRaw<{ value: string }[]>`SELECT "value" FROM "kpki_meta" WHERE "key" = ${MASTER_KEY_CHECK_SETTING} FOR SHARE`
+      : await db.$queryRaw<{ value: string }[]>`SELECT "value" FROM "kpki_meta" WHERE "key" = ${MASTER_KEY_CHECK_SETTING}`;
+  const current = rows[0] === undefined ? undefined : masterKeyCheckId(rows[0].value);
+  if (current !== undefined && current !== handle.wrappingKeyId) {
+    throw new DomainError(
+      "unavailable",
+      `the master key was rotated to ${current} while this kpki process runs with ${handle.wrappingKeyId}; restart it with the new key (nothing was stored)`,
+    );
+  }
+}
+
 /** Sealed private keys in the `key_materials` table. */
 export class PrismaKeyMaterialRepository implements KeyMaterialRepository {
-  constructor(private readonly db: DatabaseTransaction) {}
+  constructor(
+    private readonly db: DatabaseTransaction,
+    private readonly provider: DatabaseProvider,
+  ) {}
 
   async create(key: StoredKey, at: Date): Promise<void> {
+    await assertSealedUnderCurrentMasterKey(this.db, this.provider, key.handle);
     await this.db.keyMaterial.create({ data: { id: key.id, ...rowFromHandle(key.handle), publicKeySpki: Buffer.from(key.publicKeySpki), createdAt: at } });
   }
 

@@ -10,6 +10,9 @@ import type { DatabaseTarget } from "./database-url.js";
  * the SQLite client's type stands for both.
  */
 export type Database = SqliteClient;
+/** Which SQL dialect a client speaks. */
+export type DatabaseProvider = DatabaseTarget["provider"];
+
 /** The driver adapter factory type the generated client accepts. */
 type AdapterFactory = NonNullable<Prisma.PrismaClientOptions["adapter"]>;
 /** A client bound to one interactive transaction (or the root client, for reads). */

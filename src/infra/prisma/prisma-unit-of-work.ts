@@ -7,7 +7,7 @@ import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
-import type { Database, DatabaseTransaction } from "./prisma-client.js";
+import type { Database, DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 import { PrismaSettingsRepository } from "./settings-repository.js";
 import { PrismaTokenRepository } from "./token-repository.js";
 
@@ -21,7 +21,7 @@ const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
 export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
   constructor(
     private readonly db: Database,
-    private readonly provider: "sqlite" | "postgresql",
+    private readonly provider: DatabaseProvider,
   ) {}
 
   run<T>(work: (repositories: Repositories) => Promise<T>, options?: { readonly timeoutMillis?: number }): Promise<T> {
@@ -37,9 +37,9 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
 
   private bind(db: DatabaseTransaction): Repositories {
     return {
-      authorities: new PrismaAuthorityRepository(db),
+      authorities: new PrismaAuthorityRepository(db, this.provider),
       certificates: new PrismaCertificateRepository(db),
-      keyMaterials: new PrismaKeyMaterialRepository(db),
+      keyMaterials: new PrismaKeyMaterialRepository(db, this.provider),
       tokens: new PrismaTokenRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),

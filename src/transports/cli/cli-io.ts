@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { CliError, EXIT } from "./exit-codes.js";
 
 /** Where the CLI writes: injectable so tests capture output. */
@@ -17,12 +17,31 @@ export function readInputFile(path: string, what: string): string {
 }
 
 /**
- * Writes an output file. Private keys get mode 0600. Existing files are kept unless `force`:
- * overwriting a key by accident is the kind of mistake a PKI tool must not make.
+ * Refuses, before any request is sent, when an output file exists and `force` is not set:
+ * overwriting a key by accident is the kind of mistake a PKI tool must not make, and checking only
+ * after the server issued would throw away a certificate (and a key that is returned only once).
+ */
+export function assertWritable(paths: readonly string[], force: boolean): void {
+  if (force) return;
+  const existing = paths.find((path) => existsSync(path));
+  if (existing !== undefined) throw new CliError(`${existing} exists; refusing to overwrite it (use --force)`, EXIT.conflict);
+}
+
+/**
+ * Writes an output file atomically (temporary file, then rename), never leaving a half-written
+ * file. Private keys get mode 0600. Existing files are kept unless `force`.
  */
 export function writeOutputFile(path: string, content: string, options: { secret?: boolean; force?: boolean } = {}): void {
-  if (!options.force && existsSync(path)) throw new CliError(`${path} exists; refusing to overwrite it (use --force)`, EXIT.conflict);
-  writeFileSync(path, content, { mode: options.secret ? 0o600 : 0o644 });
+  assertWritable([path], options.force === true);
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, content, { mode: options.secret ? 0o600 : 0o644, flag: "wx" });
+  try {
+    if (!options.force && existsSync(path)) throw new CliError(`${path} exists; refusing to overwrite it (use --force)`, EXIT.conflict);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** "90d", "12h", "30m", "45s" or plain seconds → seconds. */

@@ -45,7 +45,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
     }
     if (isConfigProblem(error)) {
       deps.io.err(`kpki: ${error.message}\n`);
-      return error.name === "StorageError" ? EXIT.failure : EXIT.usage;
+      return EXIT.usage;
     }
     deps.io.err(`kpki: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.failure;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CliError, EXIT } from "../exit-codes.js";
-import { parseDuration, readInputFile, table, writeOutputFile, type CliOutput } from "../cli-io.js";
+import { assertWritable, parseDuration, readInputFile, table, writeOutputFile, type CliOutput } from "../cli-io.js";
 import { clientFor, withRemoteOptions, type RemoteFlags } from "../remote-command.js";
 
 /** The CA fields the CLI prints. */
@@ -64,6 +64,7 @@ export function registerCaCommands(program: Command, io: CliOutput, env: NodeJS.
     const kinds = [flags.root, flags.parent !== undefined, flags.external].filter(Boolean).length;
     if (kinds !== 1) throw new CliError("give exactly one of --root, --parent NAME, --external", EXIT.usage);
     const type = flags.root ? "root" : flags.external ? "external" : "intermediate";
+    if (flags.csrOut !== undefined) assertWritable([flags.csrOut], flags.force === true);
     const { body } = await clientFor(flags, env).json<Authority>("POST", "/v1/authorities", {
       name,
       type,

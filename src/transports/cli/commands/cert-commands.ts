@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CliError, EXIT } from "../exit-codes.js";
-import { parseDuration, readInputFile, table, writeOutputFile, type CliOutput } from "../cli-io.js";
+import { assertWritable, parseDuration, readInputFile, table, writeOutputFile, type CliOutput } from "../cli-io.js";
 import { clientFor, withRemoteOptions, type RemoteFlags } from "../remote-command.js";
 
 /** The certificate fields the CLI prints. */
@@ -68,6 +68,7 @@ export function registerCertCommands(program: Command, io: CliOutput, env: NodeJ
       .option("--json", "print the full JSON response instead of PEM"),
   ).action(async (flags: IssueFlags) => {
     if ((flags.csr === undefined) === (flags.keyAlgorithm === undefined)) throw new CliError("give exactly one of --csr FILE and --key-algorithm ALG", EXIT.usage);
+    if (flags.out !== undefined) assertWritable([`${flags.out}.crt`, `${flags.out}-chain.crt`, `${flags.out}.key`], flags.force === true);
     const subject = flags.cn === undefined && flags.org === undefined ? undefined : { ...(flags.cn === undefined ? {} : { commonName: flags.cn }), ...(flags.org === undefined ? {} : { organization: flags.org }) };
     const { body } = await clientFor(flags, env).json<Certificate>(
       "POST",
