@@ -47,6 +47,8 @@ export interface CertificateAuthority {
   readonly pathLength?: number;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
+  /** Set for a Kubernetes cluster's CAs: they sign that cluster's kubeadm profiles and nothing else. */
+  readonly clusterId?: string;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

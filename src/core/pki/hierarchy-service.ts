@@ -37,6 +37,8 @@ export interface CreateAuthorityRequest {
   readonly subjectAltNames?: readonly GeneralName[];
   /** Marks the service's own CAs. */
   readonly internal?: boolean;
+  /** Makes it one of a Kubernetes cluster's CAs (set by core/kubernetes). */
+  readonly clusterId?: string;
 }
 
 /** The repositories hierarchy use cases need. */
@@ -58,6 +60,18 @@ export class HierarchyService {
 
   /** Creates a CA and returns it (pending with a CSR for `external`). */
   async create(context: RequestContext, request: CreateAuthorityRequest): Promise<CertificateAuthority> {
+    const ca = await this.prepare(request);
+    await this.deps.uow.run(async (r) => {
+      await storeAuthority(r, context, ca, request.type);
+    });
+    return ca;
+  }
+
+  /**
+   * Checks the request, makes the key and signs the certificate (or CSR) without storing anything,
+   * so a caller can store several CAs with other records in one transaction (`storeAuthority`).
+   */
+  async prepare(request: CreateAuthorityRequest): Promise<CertificateAuthority> {
     assertCaName(request.name);
     if (request.pathLength !== undefined && (!Number.isInteger(request.pathLength) || request.pathLength < 0 || request.pathLength > 16)) {
       throw invalidInput("pathLength", "must be an integer from 0 to 16");
@@ -77,23 +91,7 @@ export class HierarchyService {
 
     const key = await this.deps.crypto.generateKeyPair(request.keyAlgorithm);
     const now = this.deps.clock.now();
-    const ca = request.type === "external" ? await this.pendingExternal(request, key, subjectDer, now) : await this.signed(request, key, subjectDer, parent, now);
-
-    await this.deps.uow.run(async (r) => {
-      await r.authorities.create(ca);
-      await r.audit.record(
-        {
-          actor: context.principal.id,
-          action: "ca.create",
-          target: `ca:${ca.id}`,
-          result: "success",
-          requestId: context.requestId,
-          details: { name: ca.name, type: request.type, parent: parent?.name ?? null, keyAlgorithm: ca.keyAlgorithm, serial: ca.serialHex ?? null },
-        },
-        now,
-      );
-    });
-    return ca;
+    return request.type === "external" ? this.pendingExternal(request, key, subjectDer, now) : this.signed(request, key, subjectDer, parent, now);
   }
 
   async list(): Promise<readonly CertificateAuthority[]> {
@@ -222,8 +220,25 @@ export class HierarchyService {
       subject: formatName(parseName(subjectDer)),
       subjectDer,
       subjectKeyId: subjectKeyIdentifier(key.publicKeySpki),
+      ...(request.clusterId === undefined ? {} : { clusterId: request.clusterId }),
       createdAt: now,
       updatedAt: now,
     } as const;
   }
+}
+
+/** Stores a prepared CA with its audit record, inside the caller's transaction. */
+export async function storeAuthority(r: PkiRepositories, context: RequestContext, ca: CertificateAuthority, type: CreateAuthorityRequest["type"]): Promise<void> {
+  await r.authorities.create(ca);
+  await r.audit.record(
+    {
+      actor: context.principal.id,
+      action: "ca.create",
+      target: `ca:${ca.id}`,
+      result: "success",
+      requestId: context.requestId,
+      details: { name: ca.name, type, parent: ca.parentId ?? null, keyAlgorithm: ca.keyAlgorithm, serial: ca.serialHex ?? null, cluster: ca.clusterId ?? null },
+    },
+    ca.createdAt,
+  );
 }

@@ -4,7 +4,9 @@ export type { IssuedCertificate, CertificateStatus } from "./issued-certificate.
 export type { AuthorityRepository, CertificateRepository, CertificateQuery, PkiRepositories, EphemeralKeyGenerator, EphemeralKeyPair } from "./ports.js";
 export { HierarchyService, DEFAULT_CA_TTL_SECONDS, type CreateAuthorityRequest } from "./hierarchy-service.js";
 export { AuthorityImportService, type ImportAuthorityRequest, type InstallCertificateRequest } from "./authority-import.js";
-export { IssuanceService, MAX_SUBJECT_ALT_NAMES, type IssueRequest, type IssueResult, type IssueForPublicKeyRequest } from "./issuance-service.js";
+export { IssuanceService, type IssueRequest, type IssueResult, type IssueForPublicKeyRequest, type BatchItem, type BatchRequest } from "./issuance-service.js";
+export { MAX_SUBJECT_ALT_NAMES } from "./issuance-plan.js";
+export { storeAuthority } from "./hierarchy-service.js";
 export { CertificateInventory, type InventoryFilter } from "./certificate-inventory.js";
 export { ServiceIdentityService, type ServiceTlsIdentity } from "./service-identity.js";
 export { ProfileCatalog } from "./profiles/profile-catalog.js";

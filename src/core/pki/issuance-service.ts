@@ -1,30 +1,27 @@
-import { createHash } from "node:crypto";
 import type { KeyAlgorithm } from "../crypto/algorithms.js";
 import type { CryptoBackend } from "../crypto/crypto-backend.js";
-import type { RequestContext } from "../shared/request-context.js";
 import type { Clock } from "../shared/clock.js";
 import { DomainError, invalidInput, isDomainError } from "../shared/domain-error.js";
-import { newId, type CaId, type CertificateId } from "../shared/ids.js";
+import type { CaId } from "../shared/ids.js";
 import type { RandomSource } from "../shared/random.js";
+import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
-import { signCertificate } from "./authority-signer.js";
-import { IssuerCache, type ReadyIssuer } from "./issuer-cache.js";
+import { hashIssueRequest } from "./issue-request-hash.js";
+import { planIssuance, type IssuancePlan } from "./issuance-plan.js";
+import { signPlannedCertificate, type IssuanceRecord } from "./issued-certificate-builder.js";
 import type { IssuedCertificate } from "./issued-certificate.js";
-import { assertIssuanceAllowed } from "./policy/issuance-policy.js";
+import { IssuerCache, type ReadyIssuer } from "./issuer-cache.js";
 import type { EphemeralKeyGenerator, PkiRepositories } from "./ports.js";
-import { keyUsageFor, type CertificateProfile } from "./profiles/profile.js";
+import type { CertificateProfile } from "./profiles/profile.js";
 import type { ProfileCatalog } from "./profiles/profile-catalog.js";
-import { newSerialNumber, serialHex } from "./serial-number.js";
-import { validityWindow } from "./validity.js";
 import { parseCertificateRequest } from "./x509/csr.js";
-import { subjectKeyIdentifier, type CertificateExtensions } from "./x509/extensions.js";
-import { formatGeneralName, type GeneralName } from "./x509/general-name.js";
-import { encodeName, formatName, nameFields, parseName, type SubjectFields } from "./x509/name.js";
+import type { GeneralName } from "./x509/general-name.js";
+import { encodeName, type SubjectFields } from "./x509/name.js";
 
-/** Most SANs one certificate may carry; more is a mistake or an abuse. */
-export const MAX_SUBJECT_ALT_NAMES = 100;
 /** Idempotency keys: opaque caller-chosen strings (e.g. a UUID). */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+/** A serial collision (odds 2^-126) or a lost race is retried this many times. */
+const ATTEMPTS = 3;
 
 /** One certificate to issue: either sign `csrDer`, or generate a key of `keyAlgorithm` here. */
 export interface IssueRequest {
@@ -52,26 +49,20 @@ export interface IssueForPublicKeyRequest {
   readonly ttlSeconds?: number;
 }
 
-/** The subject side of a request, whichever way it arrived. */
-interface PlanSubject {
-  readonly keyAlgorithm: KeyAlgorithm;
-  readonly subjectDer: Uint8Array;
-  readonly subjectAltNames: readonly GeneralName[];
-  readonly requestedExtensions: CertificateExtensions;
+/** One CSR of a batch, checked against a profile the caller materialized (e.g. from a cluster inventory). */
+export interface BatchItem {
+  /** The caller's name for it (a kubeadm certificate name); errors name it. */
+  readonly name: string;
+  readonly ca: string;
+  readonly profile: CertificateProfile;
+  readonly csrDer: Uint8Array;
 }
 
-/** A request the policy accepted, with everything needed to sign it. */
-interface IssuancePlan {
-  readonly profile: CertificateProfile;
-  readonly issuer: ReadyIssuer;
-  readonly now: Date;
-  readonly subjectDer: Uint8Array;
-  readonly subject: string;
-  readonly commonName: string | undefined;
-  readonly subjectAltNames: readonly GeneralName[];
-  readonly keyAlgorithm: KeyAlgorithm;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
+/** A batch signed for one Kubernetes cluster: every CA must be one of that cluster's. */
+export interface BatchRequest {
+  readonly clusterId: string;
+  readonly items: readonly BatchItem[];
+  readonly ttlSeconds?: number;
 }
 
 export interface IssueResult {
@@ -87,8 +78,8 @@ export interface IssueResult {
 }
 
 /**
- * Issues end-entity certificates: checks the request against its profile, builds and signs the
- * certificate, and stores it with its audit record in one transaction.
+ * Issues end-entity certificates: checks each request against its profile, builds and signs the
+ * certificate, and stores it with its audit record in one transaction (a batch: all in one).
  */
 export class IssuanceService {
   private readonly issuers: IssuerCache;
@@ -106,6 +97,7 @@ export class IssuanceService {
     this.issuers = new IssuerCache(deps.uow, deps.clock);
   }
 
+  /** Issues under a named (generic) profile: sign a CSR or generate the key here. */
   async issue(context: RequestContext, request: IssueRequest): Promise<IssueResult> {
     if ((request.csrDer === undefined) === (request.keyAlgorithm === undefined)) {
       throw invalidInput("csr", "give either a CSR or a keyAlgorithm for a server-generated key, not both or neither");
@@ -113,10 +105,8 @@ export class IssuanceService {
     if (request.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(request.idempotencyKey)) {
       throw invalidInput("idempotencyKey", "must be 8–128 characters of A-Z a-z 0-9 . _ : -");
     }
-    if (request.ttlSeconds !== undefined && (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds < 60)) {
-      throw invalidInput("ttlSeconds", "must be an integer of at least 60");
-    }
-    const requestHash = request.idempotencyKey === undefined ? undefined : hashRequest(request);
+    assertTtl(request.ttlSeconds);
+    const requestHash = request.idempotencyKey === undefined ? undefined : hashIssueRequest(request);
     if (request.idempotencyKey !== undefined) {
       const earlier = await this.replay(context, request.idempotencyKey, requestHash);
       if (earlier !== undefined) return earlier;
@@ -125,22 +115,37 @@ export class IssuanceService {
     const csr = request.csrDer === undefined ? undefined : parseCertificateRequest(request.csrDer);
     const keyAlgorithm = csr?.publicKeyAlgorithm ?? request.keyAlgorithm;
     if (keyAlgorithm === undefined) throw invalidInput("keyAlgorithm", "missing");
-    const plan = await this.plan(request, {
+    const plan = planIssuance(await this.genericIssuer(request.ca), this.deps.profiles.get(request.profile), {
       keyAlgorithm,
       subjectDer: request.subject !== undefined ? encodeName(request.subject) : (csr?.subject.der ?? encodeName({})),
       subjectAltNames: request.subjectAltNames ?? csr?.requestedExtensions.subjectAltNames ?? [],
       requestedExtensions: csr?.requestedExtensions ?? {},
-    });
+    }, this.deps.clock.now(), request.ttlSeconds);
     // The key is made only after the policy accepted the request, so refusals cost no key.
     const generated = csr === undefined ? await this.deps.ephemeralKeys.generate(keyAlgorithm) : undefined;
     const publicKeySpki = csr?.publicKeySpki ?? generated?.publicKeySpki;
     if (publicKeySpki === undefined) throw new DomainError("internal", "no public key");
-    const stored = await this.signAndStore(context, plan, publicKeySpki, {
+    const record: IssuanceRecord = {
+      requestedBy: context.principal.id,
       serverGeneratedKey: generated !== undefined,
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, requestHash }),
-    });
-    if (stored.replayed) return stored;
-    return { ...stored, ...(generated === undefined ? {} : { privateKeyPkcs8: generated.privateKeyPkcs8 }) };
+    };
+    for (let attempt = 1; ; attempt++) {
+      const certificate = await signPlannedCertificate(this.deps, plan, publicKeySpki, record);
+      try {
+        await this.store(context, [{ certificate, caName: plan.issuer.ca.name }]);
+        return { ...this.result(plan, certificate), ...(generated === undefined ? {} : { privateKeyPkcs8: generated.privateKeyPkcs8 }) };
+      } catch (error) {
+        if (!isDomainError(error) || error.code !== "already_exists") throw error;
+        // Either a concurrent retry with the same idempotency key won the race, or the serial
+        // repeated: answer the former, draw a new serial for the latter.
+        if (request.idempotencyKey !== undefined) {
+          const earlier = await this.replay(context, request.idempotencyKey, requestHash);
+          if (earlier !== undefined) return earlier;
+        }
+        if (attempt >= ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
@@ -148,13 +153,51 @@ export class IssuanceService {
    * another way (the service's own TLS key, held by the crypto backend).
    */
   async issueForPublicKey(context: RequestContext, request: IssueForPublicKeyRequest): Promise<IssueResult> {
-    const plan = await this.plan(request, {
+    assertTtl(request.ttlSeconds);
+    const plan = planIssuance(await this.genericIssuer(request.ca), this.deps.profiles.get(request.profile), {
       keyAlgorithm: request.keyAlgorithm,
       subjectDer: encodeName(request.subject ?? {}),
       subjectAltNames: request.subjectAltNames ?? [],
       requestedExtensions: {},
-    });
-    return this.signAndStore(context, plan, request.publicKeySpki, { serverGeneratedKey: false });
+    }, this.deps.clock.now(), request.ttlSeconds);
+    return this.signAll(context, [{ plan, publicKeySpki: request.publicKeySpki }]).then((results) => results[0] as IssueResult);
+  }
+
+  /**
+   * Signs a set of CSRs for one cluster, all or nothing: every CSR is parsed and checked against its
+   * (materialized) profile first, then all are signed and stored in one transaction. Problems are
+   * reported together, each prefixed with the item's name.
+   */
+  async issueBatch(context: RequestContext, request: BatchRequest): Promise<ReadonlyMap<string, IssueResult>> {
+    assertTtl(request.ttlSeconds);
+    if (request.items.length === 0) throw invalidInput("csrs", "nothing to sign");
+    const now = this.deps.clock.now();
+    const problems: string[] = [];
+    const planned: { name: string; plan: IssuancePlan; publicKeySpki: Uint8Array }[] = [];
+    for (const item of request.items) {
+      try {
+        const csr = parseCertificateRequest(item.csrDer);
+        const issuer = await this.issuers.get(item.ca);
+        if (issuer.ca.clusterId !== request.clusterId) {
+          throw new DomainError("policy_violation", `CA ${issuer.ca.name} is not a CA of this cluster`, { field: "ca" });
+        }
+        const plan = planIssuance(issuer, item.profile, {
+          keyAlgorithm: csr.publicKeyAlgorithm,
+          subjectDer: csr.subject.der,
+          subjectAltNames: csr.requestedExtensions.subjectAltNames ?? [],
+          requestedExtensions: csr.requestedExtensions,
+        }, now, request.ttlSeconds);
+        planned.push({ name: item.name, plan, publicKeySpki: csr.publicKeySpki });
+      } catch (error) {
+        if (!isDomainError(error) || error.code === "internal" || error.code === "unavailable") throw error;
+        problems.push(`${item.name}: ${error.message}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new DomainError("policy_violation", `nothing was signed: ${problems.join("; ")}`, { field: "csrs" });
+    }
+    const results = await this.signAll(context, planned);
+    return new Map(planned.map((item, index) => [item.name, results[index] as IssueResult]));
   }
 
   /** The chain (issuing CA first) of the CA with this id, e.g. to serve a stored certificate. */
@@ -162,108 +205,48 @@ export class IssuanceService {
     return (await this.issuers.byId(caId)).chainDer;
   }
 
-  /** Resolves profile and issuer and applies the issuance policy; throws on any violation. */
-  private async plan(request: { ca: string; profile: string; ttlSeconds?: number }, subject: PlanSubject): Promise<IssuancePlan> {
-    const profile = this.deps.profiles.get(request.profile);
-    const issuer = await this.issuers.get(request.ca);
-    const now = this.deps.clock.now();
-    const name = parseName(subject.subjectDer);
-    const commonName = nameFields(name).commonName;
-    const subjectAltNames = dedupe(subject.subjectAltNames);
-    if (subjectAltNames.length > MAX_SUBJECT_ALT_NAMES) throw invalidInput("subjectAltNames", `at most ${MAX_SUBJECT_ALT_NAMES} names`);
-    if (name.rdns.length === 0 && subjectAltNames.length === 0) {
-      throw invalidInput("subject", "a certificate needs a subject or at least one subject alternative name");
+  /** A CA for the generic API: a cluster's CAs sign only that cluster's kubeadm profiles. */
+  private async genericIssuer(name: string): Promise<ReadyIssuer> {
+    const issuer = await this.issuers.get(name);
+    if (issuer.ca.clusterId !== undefined) {
+      throw new DomainError("policy_violation", `CA ${name} belongs to a Kubernetes cluster: it signs only that cluster's kubeadm profiles (use the cluster endpoints)`, { field: "ca" });
     }
-    const ttlSeconds = request.ttlSeconds ?? Math.min(profile.defaultTtlSeconds, Math.floor((issuer.ca.notAfter.getTime() - now.getTime()) / 1000));
-    const { notBefore, notAfter } = validityWindow(now, ttlSeconds);
-    assertIssuanceAllowed({
-      profile,
-      keyAlgorithm: subject.keyAlgorithm,
-      ...(commonName === undefined ? {} : { commonName }),
-      subjectAltNames,
-      requestedExtensions: subject.requestedExtensions,
-      issuedAt: now,
-      notAfter,
-      issuerNotAfter: issuer.ca.notAfter,
-    });
-    return { profile, issuer, now, subjectDer: subject.subjectDer, subject: formatName(name), commonName, subjectAltNames, keyAlgorithm: subject.keyAlgorithm, notBefore, notAfter };
+    return issuer;
   }
 
-  /** Signs the planned certificate and stores it with its audit record; retries a colliding serial. */
-  private async signAndStore(
-    context: RequestContext,
-    plan: IssuancePlan,
-    publicKeySpki: Uint8Array,
-    record: { serverGeneratedKey: boolean; idempotencyKey?: string; requestHash?: string },
-  ): Promise<IssueResult> {
-    const extensions: CertificateExtensions = {
-      basicConstraints: { ca: false },
-      keyUsage: keyUsageFor(plan.profile, plan.keyAlgorithm),
-      extendedKeyUsage: plan.profile.extendedKeyUsage,
-      ...(plan.subjectAltNames.length === 0 ? {} : { subjectAltNames: plan.subjectAltNames }),
-      subjectKeyIdentifier: subjectKeyIdentifier(publicKeySpki),
-      authorityKeyIdentifier: plan.issuer.ca.subjectKeyId,
-    };
+  /** Signs planned certificates and stores them in one transaction; a serial collision re-signs all. */
+  private async signAll(context: RequestContext, items: readonly { plan: IssuancePlan; publicKeySpki: Uint8Array }[]): Promise<IssueResult[]> {
     for (let attempt = 1; ; attempt++) {
-      const serial = newSerialNumber(this.deps.random);
-      const der = await signCertificate(this.deps.crypto, plan.issuer.identity, {
-        serialNumber: serial,
-        subjectNameDer: plan.subjectDer,
-        notBefore: plan.notBefore,
-        notAfter: plan.notAfter,
-        subjectPublicKeySpki: publicKeySpki,
-        extensions,
-      });
-      const certificate: IssuedCertificate = {
-        id: newId<CertificateId>(plan.now, this.deps.random),
-        caId: plan.issuer.ca.id,
-        serialHex: serialHex(serial),
-        profile: plan.profile.name,
-        subject: plan.subject,
-        ...(plan.commonName === undefined ? {} : { commonName: plan.commonName }),
-        subjectAltNames: plan.subjectAltNames.map(formatGeneralName),
-        keyAlgorithm: plan.keyAlgorithm,
-        status: "active",
-        notBefore: plan.notBefore,
-        notAfter: plan.notAfter,
-        der,
-        fingerprintSha256: createHash("sha256").update(der).digest("hex"),
-        requestedBy: context.principal.id,
-        ...record,
-        createdAt: plan.now,
-      };
+      const signed = await Promise.all(items.map(async ({ plan, publicKeySpki }) => ({ plan, certificate: await signPlannedCertificate(this.deps, plan, publicKeySpki, { requestedBy: context.principal.id, serverGeneratedKey: false }) })));
       try {
-        await this.store(context, certificate, plan.issuer.ca.name);
-        return { certificate, caName: plan.issuer.ca.name, chainDer: plan.issuer.chainDer, replayed: false };
+        await this.store(context, signed.map(({ plan, certificate }) => ({ certificate, caName: plan.issuer.ca.name })));
+        return signed.map(({ plan, certificate }) => this.result(plan, certificate));
       } catch (error) {
-        if (isDomainError(error) && error.code === "already_exists") {
-          // Either a concurrent retry with the same idempotency key won the race, or (with odds of
-          // 2^-126) the serial repeated: answer the former, draw a new serial for the latter.
-          if (record.idempotencyKey !== undefined) {
-            const earlier = await this.replay(context, record.idempotencyKey, record.requestHash);
-            if (earlier !== undefined) return earlier;
-          }
-          if (attempt < 3) continue;
-        }
-        throw error;
+        if (!isDomainError(error) || error.code !== "already_exists" || attempt >= ATTEMPTS) throw error;
       }
     }
   }
 
-  private async store(context: RequestContext, certificate: IssuedCertificate, caName: string): Promise<void> {
+  private result(plan: IssuancePlan, certificate: IssuedCertificate): IssueResult {
+    return { certificate, caName: plan.issuer.ca.name, chainDer: plan.issuer.chainDer, replayed: false };
+  }
+
+  private async store(context: RequestContext, certificates: readonly { certificate: IssuedCertificate; caName: string }[]): Promise<void> {
     await this.deps.uow.run(async (r) => {
-      await r.certificates.create(certificate);
-      await r.audit.record(
-        {
-          actor: context.principal.id,
-          action: "certificate.issue",
-          target: `certificate:${certificate.id}`,
-          result: "success",
-          requestId: context.requestId,
-          details: { ca: caName, serial: certificate.serialHex, profile: certificate.profile, subject: certificate.subject, serverGeneratedKey: certificate.serverGeneratedKey },
-        },
-        certificate.createdAt,
-      );
+      for (const { certificate, caName } of certificates) {
+        await r.certificates.create(certificate);
+        await r.audit.record(
+          {
+            actor: context.principal.id,
+            action: "certificate.issue",
+            target: `certificate:${certificate.id}`,
+            result: "success",
+            requestId: context.requestId,
+            details: { ca: caName, serial: certificate.serialHex, profile: certificate.profile, subject: certificate.subject, serverGeneratedKey: certificate.serverGeneratedKey },
+          },
+          certificate.createdAt,
+        );
+      }
     });
   }
 
@@ -282,31 +265,7 @@ export class IssuanceService {
   }
 }
 
-/** Canonical digest of what was asked, so a retry can be told from a different request. */
-function hashRequest(request: IssueRequest): string {
-  const canonical = JSON.stringify([
-    request.ca,
-    request.profile,
-    request.csrDer === undefined ? null : Buffer.from(request.csrDer).toString("base64"),
-    request.keyAlgorithm ?? null,
-    request.subject === undefined ? null : canonicalSubject(request.subject),
-    request.subjectAltNames?.map(formatGeneralName) ?? null,
-    request.ttlSeconds ?? null,
-  ]);
-  return createHash("sha256").update(canonical).digest("hex");
+function assertTtl(ttlSeconds: number | undefined): void {
+  if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds < 60)) throw invalidInput("ttlSeconds", "must be an integer of at least 60");
 }
 
-/** Subject fields in a fixed order, so key order in the caller's JSON does not matter. */
-function canonicalSubject(subject: SubjectFields): unknown[] {
-  return [subject.commonName ?? null, subject.organization ?? null, subject.organizationalUnit ?? null, subject.country ?? null, subject.state ?? null, subject.locality ?? null];
-}
-
-function dedupe(names: readonly GeneralName[]): GeneralName[] {
-  const seen = new Set<string>();
-  return names.filter((name) => {
-    const key = formatGeneralName(name).toLowerCase();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}

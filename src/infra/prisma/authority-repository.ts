@@ -52,6 +52,7 @@ function toDomain(row: CaRowWithKey): CertificateAuthority {
     ...(row.pathLength === null ? {} : { pathLength: row.pathLength }),
     ...(row.notBefore === null ? {} : { notBefore: row.notBefore }),
     ...(row.notAfter === null ? {} : { notAfter: row.notAfter }),
+    ...(row.clusterId === null ? {} : { clusterId: row.clusterId }),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -96,6 +97,7 @@ export class PrismaAuthorityRepository implements AuthorityRepository {
             internal: ca.internal,
             keyMaterialId,
             keyAlgorithm: ca.keyAlgorithm,
+            clusterId: ca.clusterId ?? null,
             csrDer: ca.csrDer === undefined ? null : Buffer.from(ca.csrDer),
             createdAt: ca.createdAt,
             ...mutableColumns(ca),

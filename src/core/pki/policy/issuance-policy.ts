@@ -3,13 +3,16 @@ import { DomainError } from "../../shared/domain-error.js";
 import type { CertificateProfile } from "../profiles/profile.js";
 import { keyUsageFor } from "../profiles/profile.js";
 import type { CertificateExtensions } from "../x509/extensions.js";
-import type { GeneralName } from "../x509/general-name.js";
+import { formatGeneralName, type GeneralName } from "../x509/general-name.js";
+import type { SubjectFields } from "../x509/name.js";
 
 /** Everything the policy needs to judge one issuance request; no I/O, no clock. */
 export interface IssuanceCandidate {
   readonly profile: CertificateProfile;
   readonly keyAlgorithm: KeyAlgorithm;
   readonly commonName?: string;
+  /** The whole subject, for profiles that fix it; `otherAttributes` counts attributes beyond CN/O. */
+  readonly subject?: SubjectFields & { readonly otherAttributes: number };
   readonly subjectAltNames: readonly GeneralName[];
   /** What the CSR asked for (empty for server-generated keys). */
   readonly requestedExtensions: CertificateExtensions;
@@ -63,6 +66,13 @@ export function checkIssuance(candidate: IssuanceCandidate): readonly PolicyViol
   if (profile.sans.requireDnsOrIp && !candidate.subjectAltNames.some((n) => n.type === "dns" || n.type === "ip")) {
     add("subjectAltNames", `profile ${profile.name} requires at least one DNS or IP subject alternative name`);
   }
+  if (profile.subject !== undefined) checkFixedSubject(profile.subject, candidate.subject, profile.name, add);
+  if (profile.allowedSubjectAltNames !== undefined) {
+    const allowed = new Set(profile.allowedSubjectAltNames.map(sanKey));
+    for (const name of candidate.subjectAltNames) {
+      if (!allowed.has(sanKey(name))) add("subjectAltNames", `${formatGeneralName(name)} is not allowed for ${profile.name} (allowed: ${profile.allowedSubjectAltNames.map(formatGeneralName).join(", ") || "none"})`);
+    }
+  }
   const ttlSeconds = Math.round((candidate.notAfter.getTime() - candidate.issuedAt.getTime()) / 1000);
   if (ttlSeconds > profile.maxTtlSeconds) {
     add("ttlSeconds", `validity of ${ttlSeconds}s exceeds the profile maximum of ${profile.maxTtlSeconds}s`);
@@ -71,6 +81,31 @@ export function checkIssuance(candidate: IssuanceCandidate): readonly PolicyViol
     add("ttlSeconds", `certificate would outlive its issuer (issuer expires ${candidate.issuerNotAfter.toISOString()})`);
   }
   return violations;
+}
+
+/** DNS names compare case-insensitively (RFC 4343); IPs are already canonical text. */
+function sanKey(name: GeneralName): string {
+  return name.type === "dns" ? `dns:${name.value.toLowerCase()}` : `${name.type}:${name.value}`;
+}
+
+/** The subject must be exactly the profile's CN and O set, with no other attributes. */
+function checkFixedSubject(
+  expected: NonNullable<CertificateProfile["subject"]>,
+  actual: IssuanceCandidate["subject"],
+  profileName: string,
+  add: (field: string, reason: string) => void,
+): void {
+  if (actual?.commonName !== expected.commonName) {
+    add("subject.commonName", `${profileName} requires CN=${expected.commonName}, the request has ${actual?.commonName === undefined ? "no CN" : `CN=${actual.commonName}`}`);
+  }
+  const organization = [...(actual?.organization ?? [])].sort();
+  const wanted = [...expected.organization].sort();
+  if (organization.join("\u0000") !== wanted.join("\u0000")) {
+    add("subject.organization", `${profileName} requires ${wanted.length === 0 ? "no O" : wanted.map((o) => `O=${o}`).join(", ")}, the request has ${organization.length === 0 ? "no O" : organization.map((o) => `O=${o}`).join(", ")}`);
+  }
+  if ((actual?.organizationalUnit?.length ?? 0) + (actual?.country === undefined ? 0 : 1) + (actual?.state === undefined ? 0 : 1) + (actual?.locality === undefined ? 0 : 1) + (actual?.otherAttributes ?? 0) > 0) {
+    add("subject", `${profileName} allows only CN and O in the subject`);
+  }
 }
 
 /** Throws `policy_violation` listing every violation, or returns when there are none. */

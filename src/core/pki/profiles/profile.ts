@@ -1,5 +1,6 @@
 import type { KeyAlgorithm } from "../../crypto/algorithms.js";
 import type { KeyUsage } from "../x509/extensions.js";
+import type { GeneralName } from "../x509/general-name.js";
 
 /** Which subject alternative name types a profile accepts and whether one is required. */
 export interface SanRule {
@@ -31,6 +32,13 @@ export interface CertificateProfile {
   readonly commonName: "required" | "optional";
   readonly sans: SanRule;
   readonly keyAlgorithms: readonly KeyAlgorithm[];
+  /**
+   * When set, the subject must be exactly this: this CN, these O values (any order), nothing else.
+   * Kubernetes identifies users and groups by CN and O, so a role's certificate has fixed ones.
+   */
+  readonly subject?: { readonly commonName: string; readonly organization: readonly string[] };
+  /** When set, every SAN must be one of these (derived from an inventory, e.g. a cluster's nodes). */
+  readonly allowedSubjectAltNames?: readonly GeneralName[];
 }
 
 /** The profile's key usages for a key of the given algorithm. */
