@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from "./config/load-config.js";
 import { LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
+import { ClusterService, KubeadmSigningService } from "./core/kubernetes/index.js";
 import {
   AuthorityImportService,
   CertificateInventory,
@@ -59,6 +60,8 @@ export interface Services {
   readonly tokens: TokenService;
   readonly serviceIdentity: ServiceIdentityService;
   readonly bootstrap: BootstrapService;
+  readonly clusters: ClusterService;
+  readonly kubeadm: KubeadmSigningService;
 }
 
 /** An opened installation: storage, crypto and services, ready for a transport. */
@@ -92,6 +95,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const hierarchy = new HierarchyService(base);
   const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool });
   const tokens = new TokenService({ uow, clock, random });
+  const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
   const services: Services = {
     hierarchy,
     authorityImport: new AuthorityImportService(base),
@@ -109,6 +113,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
       sleep: (millis) => sleep(millis),
       rootCaTtlSeconds: config.rootCaTtlDays * 86_400,
     }),
+    clusters,
+    kubeadm: new KubeadmSigningService({ uow, clusters, issuance, crypto, clock }),
   };
   return {
     config,

@@ -63,7 +63,26 @@ const createCaBody = (name: string) => ({ name, type: "intermediate", parent: "k
 describe("without a token", () => {
   it("the table of protected operations is not empty (the loops below check something)", () => {
     expect(protectedOperations.map((op) => op.operationId).sort()).toEqual(
-      ["createAuthority", "createToken", "getAuthorityCsr", "getCertificate", "importAuthority", "installAuthorityCertificate", "issueCertificate", "listCertificates", "listTokens", "revokeToken"].sort(),
+      [
+        "createAuthority",
+        "createToken",
+        "getAuthorityCsr",
+        "getCertificate",
+        "importAuthority",
+        "installAuthorityCertificate",
+        "issueCertificate",
+        "listCertificates",
+        "listTokens",
+        "revokeToken",
+        "listClusters",
+        "getCluster",
+        "createCluster",
+        "updateCluster",
+        "putClusterNode",
+        "deleteClusterNode",
+        "signKubeadmCsrs",
+        "signKubeletServing",
+      ].sort(),
     );
   });
 

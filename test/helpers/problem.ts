@@ -164,12 +164,19 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   installAuthorityCertificate: { certificate: placeholderPem("CERTIFICATE") },
   issueCertificate: { ca: "no-such-ca", profile: "server", keyAlgorithm: "ECDSA-P256", subjectAltNames: ["DNS:sample.example"] },
   createToken: { name: "sample token", role: "reader" },
+  createCluster: { name: "sample-cluster", controlPlaneEndpoint: "cp.example.internal:6443", parent: "no-such-parent" },
+  updateCluster: { certificateValiditySeconds: 7200 },
+  putClusterNode: { role: "worker", addresses: ["10.0.0.9"] },
+  signKubeadmCsrs: { node: "no-such-node", csrs: { kubelet: placeholderPem("CERTIFICATE REQUEST") } },
+  signKubeletServing: { csr: placeholderPem("CERTIFICATE REQUEST") },
 };
 
 /** Values for path parameters: syntactically valid, naming nothing that exists. */
 const PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   name: "no-such-ca",
   id: "00000000-0000-4000-8000-000000000000",
+  cluster: "no-such-cluster",
+  node: "no-such-node",
 };
 
 /** The concrete URL of an operation, its path parameters filled with placeholders. */

@@ -25,6 +25,14 @@ export const OPERATION_PERMISSIONS = {
   createToken: "token.manage",
   listTokens: "token.manage",
   revokeToken: "token.manage",
+  listClusters: "cluster.read",
+  getCluster: "cluster.read",
+  createCluster: "cluster.manage",
+  updateCluster: "cluster.manage",
+  putClusterNode: "cluster.manage",
+  deleteClusterNode: "cluster.manage",
+  signKubeadmCsrs: "kubeadm.sign",
+  signKubeletServing: "kubeadm.sign",
 } as const satisfies Record<string, Permission>;
 
 export type OperationId = keyof typeof OPERATION_PERMISSIONS;

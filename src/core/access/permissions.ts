@@ -9,5 +9,8 @@ export const PERMISSIONS = [
   "certificate.issue", // sign CSRs and issue certificates with server-generated keys
   "certificate.read", // the inventory
   "token.manage", // create, list, revoke API tokens
+  "cluster.read", // the cluster inventory
+  "cluster.manage", // create and change clusters and their nodes
+  "kubeadm.sign", // sign a node's kubeadm CSRs (and kubelet serving certificates) for a cluster
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

@@ -6,10 +6,10 @@ export type Role = (typeof ROLES)[number];
 
 /** The permissions of each role; anything not listed is denied. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
-  admin: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "token.manage"]),
-  operator: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read"]),
-  issuer: new Set<Permission>(["public", "ca.read", "certificate.issue"]),
-  reader: new Set<Permission>(["public", "ca.read", "certificate.read"]),
+  admin: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "token.manage", "cluster.read", "cluster.manage", "kubeadm.sign"]),
+  operator: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "cluster.read", "cluster.manage", "kubeadm.sign"]),
+  issuer: new Set<Permission>(["public", "ca.read", "certificate.issue", "cluster.read", "kubeadm.sign"]),
+  reader: new Set<Permission>(["public", "ca.read", "certificate.read", "cluster.read"]),
 };
 
 export function isRole(value: string): value is Role {

@@ -63,6 +63,8 @@ export interface BatchRequest {
   readonly clusterId: string;
   readonly items: readonly BatchItem[];
   readonly ttlSeconds?: number;
+  /** Problems the caller already found (e.g. a certificate the node's role may not have): reported with the rest. */
+  readonly problems?: readonly string[];
 }
 
 export interface IssueResult {
@@ -170,9 +172,9 @@ export class IssuanceService {
    */
   async issueBatch(context: RequestContext, request: BatchRequest): Promise<ReadonlyMap<string, IssueResult>> {
     assertTtl(request.ttlSeconds);
-    if (request.items.length === 0) throw invalidInput("csrs", "nothing to sign");
+    if (request.items.length === 0 && (request.problems ?? []).length === 0) throw invalidInput("csrs", "nothing to sign");
     const now = this.deps.clock.now();
-    const problems: string[] = [];
+    const problems: string[] = [...(request.problems ?? [])];
     const planned: { name: string; plan: IssuancePlan; publicKeySpki: Uint8Array }[] = [];
     for (const item of request.items) {
       try {

@@ -1,18 +1,20 @@
 import type { AccessRepositories } from "../../core/access/index.js";
 import type { KeyMaterialRepositories } from "../../core/crypto/ports.js";
+import type { KubernetesRepositories } from "../../core/kubernetes/index.js";
 import type { PkiRepositories } from "../../core/pki/index.js";
 import type { SettingsRepository } from "../../core/shared/settings.js";
 import type { UnitOfWork } from "../../core/shared/unit-of-work.js";
 import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
+import { PrismaClusterRepository } from "./cluster-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
 import type { Database, DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 import { PrismaSettingsRepository } from "./settings-repository.js";
 import { PrismaTokenRepository } from "./token-repository.js";
 
 /** Every repository the core declares, bound to one client or transaction. */
-export type Repositories = PkiRepositories & AccessRepositories & KeyMaterialRepositories & { readonly settings: SettingsRepository };
+export type Repositories = PkiRepositories & KubernetesRepositories & AccessRepositories & KeyMaterialRepositories & { readonly settings: SettingsRepository };
 
 /** How long a transaction may wait for a connection and run; signing happens outside it. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
@@ -41,6 +43,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       certificates: new PrismaCertificateRepository(db),
       keyMaterials: new PrismaKeyMaterialRepository(db, this.provider),
       tokens: new PrismaTokenRepository(db),
+      clusters: new PrismaClusterRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),
     };

@@ -54,7 +54,7 @@ export class ApiClient {
 
   async json<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: ApiResponse["headers"] }> {
     const response = await this.send(method, path, body, { Accept: "application/json", ...headers });
-    return { status: response.status, body: JSON.parse(response.text) as T, headers: response.headers };
+    return { status: response.status, body: (response.text === "" ? undefined : JSON.parse(response.text)) as T, headers: response.headers };
   }
 
   async text(path: string, accept: string): Promise<string> {

@@ -3,6 +3,7 @@ import { DomainError } from "../../core/shared/domain-error.js";
 import type { CliOutput } from "./cli-io.js";
 import { registerCaCommands } from "./commands/ca-commands.js";
 import { registerCertCommands } from "./commands/cert-commands.js";
+import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerLocalCommands } from "./commands/local-commands.js";
 import { registerTokenCommands } from "./commands/token-commands.js";
 import { CliError, EXIT, exitCodeFor } from "./exit-codes.js";
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
   registerCaCommands(program, deps.io, deps.env);
   registerCertCommands(program, deps.io, deps.env);
   registerTokenCommands(program, deps.io, deps.env);
+  registerClusterCommands(program, deps.io, deps.env);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;

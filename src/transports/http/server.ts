@@ -11,12 +11,13 @@ import { httpMetrics } from "./http-metrics.js";
 import type { RequestState } from "./request-state.js";
 import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
+import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
 import { profileRoutes } from "./routes/profiles.js";
 import { serviceRoutes, type ServiceRouteDependencies } from "./routes/service.js";
 import { tokenRoutes } from "./routes/tokens.js";
 
 /** Everything the HTTP transport needs; the composition root provides it. */
-export interface HttpDependencies extends AuthorityRouteDependencies, CertificateRouteDependencies, Omit<ServiceRouteDependencies, "metrics"> {
+export interface HttpDependencies extends AuthorityRouteDependencies, CertificateRouteDependencies, ClusterRouteDependencies, Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
   readonly logger: Logger;
@@ -96,6 +97,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(profileRoutes(deps));
   app.use(certificateRoutes(deps));
   app.use(tokenRoutes(deps));
+  app.use(clusterRoutes(deps));
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -1,0 +1,6 @@
+/** Public surface of core/kubernetes: the Kubernetes workflows that compose pki (and later kms). */
+export { KUBERNETES_KEY_ALGORITHMS, authorityName, type Cluster, type ClusterNode, type CaDomain, type KubernetesKeyAlgorithm, type NodeRole } from "./cluster.js";
+export type { ClusterRepository, KubernetesRepositories } from "./ports.js";
+export { ClusterService, type CreateClusterRequest, type UpdateClusterRequest, type NodeSpec } from "./cluster-service.js";
+export { KubeadmSigningService, type KubeadmSignRequest, type KubeadmSignResult, type ServiceAccountKeyPair } from "./kubeadm-signing-service.js";
+export { KUBEADM_CERTIFICATES, kubeadmCertificate, materializeProfile, advertiseAddress, type KubeadmCertificateSpec } from "./kubeadm-profiles.js";
