@@ -4,6 +4,7 @@ import type { CliOutput } from "./cli-io.js";
 import { registerCaCommands } from "./commands/ca-commands.js";
 import { registerCertCommands } from "./commands/cert-commands.js";
 import { registerClusterCommands } from "./commands/cluster-commands.js";
+import { registerKubeadmCommands } from "./commands/kubeadm-commands.js";
 import { registerLocalCommands } from "./commands/local-commands.js";
 import { registerTokenCommands } from "./commands/token-commands.js";
 import { CliError, EXIT, exitCodeFor } from "./exit-codes.js";
@@ -32,6 +33,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
   registerCertCommands(program, deps.io, deps.env);
   registerTokenCommands(program, deps.io, deps.env);
   registerClusterCommands(program, deps.io, deps.env);
+  registerKubeadmCommands(program, deps.io, deps.env);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;
