@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatCryptoBackendBench, runCryptoBackendBench } from "./crypto-backends.js";
 import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
+import { formatKubeadmBench, runKubeadmBench } from "./kubeadm.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -41,12 +42,16 @@ for (const provider of ["node", "peculiar"] as const) {
 }
 console.log("\n" + formatIssuance(issuance) + "\n");
 
+console.log("kubeadm control-plane sets …");
+const kubeadm = await runKubeadmBench(quick ? 2 : 10);
+console.log("\n" + formatKubeadmBench(kubeadm) + "\n");
+
 console.log("crypto backends (in-process) …");
 const crypto = await runCryptoBackendBench(quick ? { signMs: 300, keygenMs: 300 } : {});
 console.log("\n" + formatCryptoBackendBench(crypto) + "\n");
 
 writeFileSync(
   path.join(here, "results.json"),
-  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, crypto }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, crypto }, null, 2) + "\n",
 );
 console.log(`wrote ${path.join(here, "results.json")}`);
