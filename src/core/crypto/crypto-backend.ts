@@ -1,5 +1,6 @@
 import type { KeyAlgorithm, SignatureAlgorithm } from "./algorithms.js";
 import type { KeyHandle, KeyPairHandle } from "./key-handle.js";
+import type { CipherOutput, CipherParameters, SecretAlgorithm } from "./secret-algorithms.js";
 
 /**
  * The port every private-key operation goes through (CA signing now, managed keys later).
@@ -24,4 +25,17 @@ export interface CryptoBackend {
   isCurrent(handle: KeyHandle): boolean;
   /** DER PKCS#8 of the private key, for an operator-initiated export only. */
   exportPrivateKey(handle: KeyHandle): Promise<Uint8Array>;
+
+  /** A new secret: an AES key of 128/192/256 bits, an HMAC key (default: the hash's block size), or random DATA. */
+  generateSecret(algorithm: SecretAlgorithm, lengthBits: number): Promise<KeyHandle>;
+  /** Takes ownership of existing secret bytes (KMIP Register). */
+  importSecret(algorithm: SecretAlgorithm, raw: Uint8Array): Promise<KeyHandle>;
+  /** The raw secret, for an authorized Get of an extractable object only. */
+  exportSecret(handle: KeyHandle): Promise<Uint8Array>;
+  /** Encrypts with an AES key. */
+  encrypt(handle: KeyHandle, parameters: CipherParameters, plaintext: Uint8Array): Promise<CipherOutput>;
+  /** Decrypts with an AES key (`tag` for GCM) or an RSA private key (OAEP). Failure: `invalid_input` "decryption failed". */
+  decrypt(handle: KeyHandle, parameters: CipherParameters, ciphertext: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
+  /** HMAC with the key's hash. */
+  mac(handle: KeyHandle, data: Uint8Array): Promise<Uint8Array>;
 }

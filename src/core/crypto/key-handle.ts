@@ -1,4 +1,5 @@
 import type { KeyAlgorithm } from "./algorithms.js";
+import type { SecretAlgorithm } from "./secret-algorithms.js";
 
 /**
  * An opaque reference to a private key held by a `CryptoBackend`. Never the key itself: for the
@@ -8,7 +9,8 @@ import type { KeyAlgorithm } from "./algorithms.js";
 export interface KeyHandle {
   /** Which backend made it ("soft" for the WebCrypto backend). */
   readonly backend: string;
-  readonly algorithm: KeyAlgorithm;
+  /** An asymmetric key algorithm, or a secret algorithm for symmetric keys and sealed secret data. */
+  readonly algorithm: KeyAlgorithm | SecretAlgorithm;
   /** Opaque backend data; safe to store in the database. */
   readonly ref: Uint8Array;
   /** Id of the master (wrapping) key `ref` is sealed under, so rotation knows what to re-seal. */

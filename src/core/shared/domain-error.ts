@@ -16,9 +16,15 @@ export type ErrorCode =
   | "unavailable" // a dependency (database, key) cannot be reached right now
   | "internal"; // a bug or an unexpected failure
 
-/** Optional machine-readable detail: which input field is wrong. */
+/** Optional machine-readable detail: which input field is wrong, and a finer reason name. */
 export interface ErrorDetail {
   readonly field?: string;
+  /**
+   * A protocol-neutral name for exactly what went wrong, finer than the code. The key service uses
+   * KMIP Result Reason names ("Wrong Key Lifecycle State", "Not Extractable"…): KMIP answers with
+   * them and REST shows them, from one source.
+   */
+  readonly reason?: string;
 }
 
 /** The one error type the core throws. The message is safe to show to the caller (no secrets). */
