@@ -1,15 +1,19 @@
 /**
  * Compares the WebCrypto providers behind the soft CryptoBackend with raw node:crypto.
  * Run: `npx tsx bench/crypto-backends.ts`. `npm run bench` imports `runCryptoBackendBench`.
- * Single process, so the figures are per event loop; node's webcrypto runs sign and keygen jobs on
- * the libuv thread pool, so its concurrent figures may use more than one core.
+ * Single process, so the figures are per event loop; node's webcrypto runs sign, keygen and cipher
+ * jobs on the libuv thread pool, so its concurrent figures may use more than one core.
+ * Symmetric figures (the KMS v2 hot path, ARCHITECTURE.md §5): AES-256-GCM encrypt and decrypt of a
+ * 32-byte DEK and of 1 KiB through the backend with a warm key cache, next to node:crypto
+ * createCipheriv / createDecipheriv on a KeyObject (the limit for this process).
  */
 import { Crypto as PeculiarCrypto } from "@peculiar/webcrypto";
-import { generateKeyPair, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, generateKeyPair, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { KeyAlgorithm, SignatureAlgorithm } from "../src/core/crypto/algorithms.js";
+import type { CipherParameters } from "../src/core/crypto/secret-algorithms.js";
 import { createMasterKeyRing, MasterKey } from "../src/infra/crypto/master-key.js";
 import { NodeRandomSource } from "../src/infra/crypto/node-random.js";
 import type { WebCryptoProvider } from "../src/infra/crypto/webcrypto-algorithms.js";
@@ -18,7 +22,7 @@ import { WebCryptoBackend } from "../src/infra/crypto/webcrypto-backend.js";
 /** One measured figure. */
 export interface Result {
   readonly provider: string;
-  readonly operation: "generateKeyPair" | "sign";
+  readonly operation: "generateKeyPair" | "sign" | "encrypt" | "decrypt" | "mac";
   readonly algorithm: string;
   /** Operations kept in flight at once. */
   readonly concurrency: number;
@@ -30,6 +34,8 @@ export interface Result {
 /** How long each figure runs; keygen counts are fixed because RSA takes hundreds of ms per key. */
 export interface CryptoBenchOptions {
   readonly signMs?: number;
+  /** Window of each encrypt / decrypt / MAC figure; default signMs. */
+  readonly cipherMs?: number;
   readonly keygenMs?: number;
   readonly concurrency?: number;
 }
@@ -56,6 +62,11 @@ const SIGN_CASES: readonly { key: KeyAlgorithm; signature: SignatureAlgorithm; l
 ];
 /** About the size of a to-be-signed leaf certificate. */
 const TBS = randomBytes(1024);
+/** A KMS v2 DEK (what kube-apiserver asks the plugin to wrap) and a 1 KiB message. */
+const CIPHER_SIZES: readonly [string, number][] = [
+  ["AES-256-GCM 32 B", 32],
+  ["AES-256-GCM 1 KiB", 1024],
+];
 
 const generateNodeKeyPair = promisify(generateKeyPair);
 
@@ -94,7 +105,62 @@ export async function runCryptoBackendBench(options: CryptoBenchOptions = {}): P
     }
     results.push(await measure(RAW, "sign", test.label, 1, { ms: signMs }, async () => nodeSign(test.hash, TBS, raw.privateKey)));
   }
+  results.push(...(await cipherFigures(providers, keyRing, random, options.cipherMs ?? signMs, concurrency)));
   return results;
+}
+
+/** AES-256-GCM encrypt / decrypt and HMAC-SHA256 through each provider (warm cache), then raw node:crypto. */
+async function cipherFigures(
+  providers: readonly [string, WebCryptoProvider][],
+  keyRing: ReturnType<typeof createMasterKeyRing>,
+  random: NodeRandomSource,
+  ms: number,
+  concurrency: number,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  const iv = randomBytes(12); // a fixed IV is fine for timing, never for real data
+  const aad = randomBytes(16);
+  const parameters: CipherParameters = { mode: "AES-GCM", iv, aad };
+  for (const [label, size] of CIPHER_SIZES) {
+    const plaintext = randomBytes(size);
+    let raw: Uint8Array | undefined;
+    for (const [name, provider] of providers) {
+      const backend = new WebCryptoBackend({ crypto: provider, keyRing, random });
+      const handle = await backend.generateSecret("AES", 256);
+      raw ??= await backend.exportSecret(handle);
+      const { ciphertext, tag } = await backend.encrypt(handle, parameters, plaintext); // also warms the cache
+      const encrypt = (): Promise<unknown> => backend.encrypt(handle, parameters, plaintext);
+      const decrypt = (): Promise<unknown> => backend.decrypt(handle, parameters, ciphertext, tag);
+      results.push(await measure(name, "encrypt", label, 1, { ms }, encrypt));
+      results.push(await measure(name, "encrypt", label, concurrency, { ms }, encrypt));
+      results.push(await measure(name, "decrypt", label, 1, { ms }, decrypt));
+      results.push(await measure(name, "decrypt", label, concurrency, { ms }, decrypt));
+      if (size === 32) {
+        const hmac = await backend.generateSecret("HMAC-SHA256", 256);
+        results.push(await measure(name, "mac", "HMAC-SHA256 32 B", 1, { ms }, () => backend.mac(hmac, plaintext)));
+      }
+    }
+    if (raw === undefined) continue;
+    const key = createSecretKey(raw);
+    const sealed = rawGcmEncrypt(key, iv, aad, plaintext);
+    results.push(await measure(RAW, "encrypt", label, 1, { ms }, async () => rawGcmEncrypt(key, iv, aad, plaintext)));
+    results.push(await measure(RAW, "decrypt", label, 1, { ms }, async () => rawGcmDecrypt(key, iv, aad, sealed.ciphertext, sealed.tag)));
+  }
+  return results;
+}
+
+function rawGcmEncrypt(key: KeyObject, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { ciphertext: Buffer; tag: Buffer } {
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { ciphertext, tag: cipher.getAuthTag() };
+}
+
+function rawGcmDecrypt(key: KeyObject, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer {
+  const decipher = createDecipheriv("aes-256-gcm", key, iv);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
 }
 
 function rawKeyPair(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject }> {

@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SIGNATURE_ALGORITHMS, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from "../../core/crypto/algorithms.js";
 import type { KeyHandle } from "../../core/crypto/key-handle.js";
-import { DomainError } from "../../core/shared/domain-error.js";
 import { createMasterKeyRing, MasterKey } from "./master-key.js";
 import { NodeRandomSource } from "./node-random.js";
+import { countingProvider, failure, intercepted, pkcs8Fixture as fixture, PROVIDERS } from "./testing/webcrypto-test-kit.js";
 import type { WebCryptoProvider } from "./webcrypto-algorithms.js";
 import { keyMaterialAad, WebCryptoBackend } from "./webcrypto-backend.js";
 
@@ -14,11 +14,6 @@ const random = new NodeRandomSource();
 const keyA = MasterKey.generate(random);
 const keyB = MasterKey.generate(random);
 const data = new TextEncoder().encode("to-be-signed certificate bytes");
-
-const PROVIDERS: readonly [string, () => WebCryptoProvider][] = [
-  ["node webcrypto", () => globalThis.crypto],
-  ["@peculiar/webcrypto", () => new PeculiarCrypto()],
-];
 
 /** node:crypto's verification, written out here (not the code under test) as the independent check. */
 const VERIFY: Record<SignatureAlgorithm, { hash: string | null; options: { dsaEncoding?: "der"; padding?: number; saltLength?: number } }> = {
@@ -45,47 +40,8 @@ function backend(provider: WebCryptoProvider, current = keyA, previous: MasterKe
   return new WebCryptoBackend({ crypto: provider, keyRing: createMasterKeyRing(current, previous), random, cacheSize });
 }
 
-function fixture(name: string): Uint8Array {
-  const pem = readFileSync(new URL(`./testdata/${name}.pem`, import.meta.url), "utf8");
-  return createPrivateKey(pem).export({ format: "der", type: "pkcs8" });
-}
-
 function spkiOf(pkcs8: Uint8Array): Buffer {
   return createPublicKey(createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" })).export({ format: "der", type: "spki" });
-}
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
-
-/**
- * The provider with its `subtle` methods routed through `intercept`: a returned promise replaces
- * the call, undefined lets it through. Lets tests count or fail provider calls without timing.
- */
-function intercepted(inner: WebCryptoProvider, intercept: (method: string | symbol, args: unknown[]) => Promise<unknown> | undefined): WebCryptoProvider {
-  const subtle = new Proxy(inner.subtle, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]): unknown => intercept(property, args) ?? (Reflect.apply(value, target, args) as unknown);
-    },
-  });
-  return { subtle };
-}
-
-/** A provider whose importKey calls are counted, to see the cache at work. */
-function countingProvider(inner: WebCryptoProvider): { provider: WebCryptoProvider; imports: () => number } {
-  let imports = 0;
-  const provider = intercepted(inner, (method) => {
-    if (method === "importKey") imports++;
-    return undefined;
-  });
-  return { provider, imports: () => imports };
 }
 
 // RSA-4096 generation takes 2 s or more per provider, so it is covered by importing an OpenSSL key.

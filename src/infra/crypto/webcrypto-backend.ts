@@ -1,4 +1,4 @@
-import { createHash, type webcrypto } from "node:crypto";
+import type { webcrypto } from "node:crypto";
 import {
   defaultSignatureAlgorithm,
   isKeyAlgorithm,
@@ -8,13 +8,14 @@ import {
 } from "../../core/crypto/algorithms.js";
 import type { CryptoBackend } from "../../core/crypto/crypto-backend.js";
 import type { KeyHandle, KeyPairHandle } from "../../core/crypto/key-handle.js";
+import type { CipherOutput, CipherParameters, SecretAlgorithm } from "../../core/crypto/secret-algorithms.js";
 import { DomainError, invalidInput, isDomainError } from "../../core/shared/domain-error.js";
 import type { RandomSource } from "../../core/shared/random.js";
 import { ecdsaP1363ToDer } from "./ecdsa-signature.js";
-import { LruCache } from "./lru-cache.js";
-import { findMasterKey, type MasterKey, type MasterKeyRing } from "./master-key.js";
+import type { MasterKeyRing } from "./master-key.js";
 import { inspectPrivateKey } from "./private-key-info.js";
-import { openSealed, seal } from "./sealing.js";
+import { SealedKeyStore } from "./sealed-key-store.js";
+import { isSecretAlgorithm } from "./secret-params.js";
 import { verifySignature } from "./verify-signature.js";
 import {
   ED25519_SPELLINGS,
@@ -25,15 +26,18 @@ import {
   type Ed25519Params,
   type WebCryptoProvider,
 } from "./webcrypto-algorithms.js";
+import { WebCryptoSecrets } from "./webcrypto-secrets.js";
+
+export { keyMaterialAad, secretAad } from "./sealed-key-store.js";
 
 /** Settings of the software backend. */
 export interface WebCryptoBackendOptions {
   /** The WebCrypto implementation every key operation goes through (node's webcrypto, @peculiar/webcrypto…). */
   readonly crypto: WebCryptoProvider;
   readonly keyRing: MasterKeyRing;
-  /** For the sealing IVs. */
+  /** For the sealing IVs and generated secrets. */
   readonly random: RandomSource;
-  /** Imported signing keys kept ready (per key and signature algorithm); default 1024. */
+  /** Imported keys kept ready (per key and signature algorithm or cipher mode); default 1024. */
   readonly cacheSize?: number;
 }
 
@@ -42,35 +46,34 @@ export const SOFT_BACKEND_NAME = "soft";
 const DEFAULT_CACHE_SIZE = 1024;
 const SELF_TEST_MESSAGE = Buffer.from("kpki import pairwise consistency test");
 
-/** AAD of a sealed private key: binds the blob to "key material" and to its algorithm. */
-export function keyMaterialAad(algorithm: KeyAlgorithm): string {
-  return `kpki:key-material:v1:${algorithm}`;
-}
-
 /**
- * The software `CryptoBackend`: private keys exist only as PKCS#8 sealed under the master key
- * (AES-256-GCM, `KeyHandle.ref`), and are unsealed into non-extractable WebCrypto keys that an
- * LRU cache keeps, so the signing hot path costs one `subtle.sign` and no unseal or import.
+ * The software `CryptoBackend`: private keys exist only as PKCS#8 and secrets only as raw bytes
+ * sealed under the master key (AES-256-GCM, `KeyHandle.ref`), and are unsealed into
+ * non-extractable WebCrypto keys that an LRU cache keeps, so the hot path (sign, encrypt, decrypt,
+ * MAC) costs one WebCrypto call and no unseal or import. The symmetric half is `WebCryptoSecrets`.
  */
 export class WebCryptoBackend implements CryptoBackend {
   readonly name = SOFT_BACKEND_NAME;
   readonly #subtle: webcrypto.SubtleCrypto;
-  readonly #ring: MasterKeyRing;
-  readonly #random: RandomSource;
-  readonly #cache: LruCache<Promise<webcrypto.CryptoKey>>;
+  readonly #keys: SealedKeyStore;
+  readonly #secrets: WebCryptoSecrets;
   /** The provider's spelling of Ed25519, found on first use. */
   #ed25519: Ed25519Params | undefined;
 
   constructor(options: WebCryptoBackendOptions) {
     this.#subtle = options.crypto.subtle;
-    this.#ring = options.keyRing;
-    this.#random = options.random;
-    this.#cache = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.#keys = new SealedKeyStore({
+      backend: SOFT_BACKEND_NAME,
+      keyRing: options.keyRing,
+      random: options.random,
+      cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    });
+    this.#secrets = new WebCryptoSecrets(this.#subtle, this.#keys, options.random);
   }
 
   /** Id of the master key new handles are sealed under. */
   get currentWrappingKeyId(): string {
-    return this.#ring.current.id;
+    return this.#keys.currentWrappingKeyId;
   }
 
   async generateKeyPair(algorithm: KeyAlgorithm): Promise<KeyPairHandle> {
@@ -85,7 +88,7 @@ export class WebCryptoBackend implements CryptoBackend {
     const pkcs8 = new Uint8Array(await this.#subtle.exportKey("pkcs8", pair.privateKey));
     try {
       const publicKeySpki = new Uint8Array(await this.#subtle.exportKey("spki", pair.publicKey));
-      return { handle: this.#sealHandle(algorithm, pkcs8), publicKeySpki };
+      return { handle: this.#keys.seal(algorithm, pkcs8), publicKeySpki };
     } finally {
       pkcs8.fill(0);
     }
@@ -108,61 +111,61 @@ export class WebCryptoBackend implements CryptoBackend {
       if (!verifySignature(signature, info.publicKeySpki, SELF_TEST_MESSAGE, signed)) {
         throw invalidInput("privateKey", "the key fails its pairwise consistency test");
       }
-      return { handle: this.#sealHandle(info.algorithm, info.pkcs8), publicKeySpki: info.publicKeySpki };
+      return { handle: this.#keys.seal(info.algorithm, info.pkcs8), publicKeySpki: info.publicKeySpki };
     } finally {
       info.pkcs8.fill(0);
     }
   }
 
   async sign(handle: KeyHandle, algorithm: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
-    checkHandle(handle);
+    checkPrivateKeyHandle(handle, "sign");
     if (!signatureFitsKey(algorithm, handle.algorithm)) {
       throw invalidInput("algorithm", `signature algorithm ${algorithm} does not fit a ${handle.algorithm} key`);
     }
-    const key = await this.#signingKey(handle, algorithm);
+    const key = await this.#keys.cryptoKey(handle, algorithm, (pkcs8) => this.#importKey(handle.algorithm, algorithm, pkcs8));
     return this.#signWith(key, algorithm, data);
   }
 
   async reseal(handle: KeyHandle): Promise<KeyHandle> {
     checkHandle(handle);
-    if (this.isCurrent(handle)) return handle;
-    const pkcs8 = this.#unseal(handle);
-    try {
-      return this.#sealHandle(handle.algorithm, pkcs8);
-    } finally {
-      pkcs8.fill(0);
-    }
+    return this.#keys.reseal(handle);
   }
 
   isCurrent(handle: KeyHandle): boolean {
-    return handle.wrappingKeyId === this.#ring.current.id;
+    return this.#keys.isCurrent(handle);
   }
 
   async exportPrivateKey(handle: KeyHandle): Promise<Uint8Array> {
+    checkPrivateKeyHandle(handle, "export as a private key");
+    return this.#keys.unseal(handle);
+  }
+
+  async generateSecret(algorithm: SecretAlgorithm, lengthBits: number): Promise<KeyHandle> {
+    return this.#secrets.generate(algorithm, lengthBits);
+  }
+
+  async importSecret(algorithm: SecretAlgorithm, raw: Uint8Array): Promise<KeyHandle> {
+    return this.#secrets.import(algorithm, raw);
+  }
+
+  async exportSecret(handle: KeyHandle): Promise<Uint8Array> {
     checkHandle(handle);
-    return this.#unseal(handle);
+    return this.#secrets.export(handle);
   }
 
-  /** The cached non-extractable CryptoKey; concurrent first uses share one unseal + import. */
-  #signingKey(handle: KeyHandle, signature: SignatureAlgorithm): Promise<webcrypto.CryptoKey> {
-    const id = cacheId(handle, signature);
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) return cached;
-    const loading = this.#loadKey(handle, signature);
-    this.#cache.set(id, loading);
-    loading.catch(() => {
-      if (this.#cache.peek(id) === loading) this.#cache.delete(id);
-    });
-    return loading;
+  async encrypt(handle: KeyHandle, parameters: CipherParameters, plaintext: Uint8Array): Promise<CipherOutput> {
+    checkHandle(handle);
+    return this.#secrets.encrypt(handle, parameters, plaintext);
   }
 
-  async #loadKey(handle: KeyHandle, signature: SignatureAlgorithm): Promise<webcrypto.CryptoKey> {
-    const pkcs8 = this.#unseal(handle);
-    try {
-      return await this.#importKey(handle.algorithm, signature, pkcs8);
-    } finally {
-      pkcs8.fill(0);
-    }
+  async decrypt(handle: KeyHandle, parameters: CipherParameters, ciphertext: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
+    checkHandle(handle);
+    return this.#secrets.decrypt(handle, parameters, ciphertext, tag);
+  }
+
+  async mac(handle: KeyHandle, data: Uint8Array): Promise<Uint8Array> {
+    checkHandle(handle);
+    return this.#secrets.mac(handle, data);
   }
 
   async #importKey(algorithm: KeyAlgorithm, signature: SignatureAlgorithm, pkcs8: Uint8Array): Promise<webcrypto.CryptoKey> {
@@ -203,46 +206,24 @@ export class WebCryptoBackend implements CryptoBackend {
     }
     throw new DomainError("unsupported", "this WebCrypto provider does not support Ed25519", {}, { cause: firstError });
   }
-
-  #sealHandle(algorithm: KeyAlgorithm, pkcs8: Uint8Array): KeyHandle {
-    const key = this.#ring.current;
-    return {
-      backend: this.name,
-      algorithm,
-      ref: seal(key, pkcs8, keyMaterialAad(algorithm), this.#random),
-      wrappingKeyId: key.id,
-    };
-  }
-
-  #unseal(handle: KeyHandle): Uint8Array {
-    return openSealed(this.#ringKey(handle), handle.ref, keyMaterialAad(handle.algorithm));
-  }
-
-  #ringKey(handle: KeyHandle): MasterKey {
-    const key = findMasterKey(this.#ring, handle.wrappingKeyId);
-    if (key !== undefined) return key;
-    const loaded = [this.#ring.current.id, ...this.#ring.previous.map((k) => k.id)].join(", ");
-    throw new DomainError(
-      "unavailable",
-      `key is sealed under master key ${handle.wrappingKeyId}, which is not loaded (loaded: ${loaded}); ` +
-        "add it as a previous master key to use or re-seal this key",
-    );
-  }
 }
 
+/** A handle of this backend naming a known algorithm (private key or secret). */
 function checkHandle(handle: KeyHandle): void {
   if (handle.backend !== SOFT_BACKEND_NAME) {
     throw invalidInput("handle", `key handle belongs to backend "${handle.backend}", not "${SOFT_BACKEND_NAME}"`);
   }
-  if (!isKeyAlgorithm(handle.algorithm)) throw invalidInput("handle", `unknown key algorithm ${String(handle.algorithm)}`);
+  if (!isKeyAlgorithm(handle.algorithm) && !isSecretAlgorithm(handle.algorithm)) {
+    throw invalidInput("handle", `unknown key algorithm ${String(handle.algorithm)}`);
+  }
 }
 
-/** Cache key: a hash of everything that selects the key, so a forged handle never hits another key's entry. */
-function cacheId(handle: KeyHandle, signature: SignatureAlgorithm): string {
-  return createHash("sha256")
-    .update(`${handle.algorithm}\0${handle.wrappingKeyId}\0${signature}\0`)
-    .update(handle.ref)
-    .digest("base64");
+/** A handle of this backend holding a private key (not a secret). */
+function checkPrivateKeyHandle(handle: KeyHandle, action: string): asserts handle is KeyHandle & { readonly algorithm: KeyAlgorithm } {
+  checkHandle(handle);
+  if (!isKeyAlgorithm(handle.algorithm)) {
+    throw invalidInput("handle", `the handle holds ${handle.algorithm} secret material, not a private key, so it cannot ${action}`);
+  }
 }
 
 function firstSpelling(): Ed25519Params {

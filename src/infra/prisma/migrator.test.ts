@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -30,6 +31,11 @@ async function copyOfMigrations(): Promise<string> {
   await cp(committedDir, dir, { recursive: true });
   return dir;
 }
+
+/** The committed migrations, so test files can be numbered after the real ones. */
+const COMMITTED = readdirSync(path.join(committedDir, "sqlite")).filter((file) => file.endsWith(".sql")).map((file) => file.replace(/\.sql$/, "")).sort();
+/** The number `n` places after the last committed migration, zero-padded. */
+const next = (n: number): string => String(COMMITTED.length + n).padStart(4, "0");
 
 /** Writes the same SQL as the next migration of both providers. */
 async function addMigration(dir: string, fileName: string, sql: string): Promise<void> {
@@ -128,7 +134,7 @@ describe.each(testProviders())("Migrator on %s", (provider) => {
 
     const file = path.join(dir, provider, "0001_init.sql");
     await writeFile(file, `${await readFile(file, "utf8")}\nCREATE TABLE sneaked_in (id INTEGER PRIMARY KEY);\n`);
-    await addMigration(dir, "0002_extra.sql", "CREATE TABLE extra_table (id INTEGER PRIMARY KEY);\n");
+    await addMigration(dir, `${next(1)}_extra.sql`, "CREATE TABLE extra_table (id INTEGER PRIMARY KEY);\n");
 
     const edited = /^migration 0001_init was edited after it was applied \(checksum [0-9a-f]{64}≠[0-9a-f]{64}\)$/;
     const m = migrator({ migrationsDir: dir });
@@ -149,37 +155,37 @@ describe.each(testProviders())("Migrator on %s", (provider) => {
 
   it("refuses a database migrated by a newer build", async () => {
     const dir = await copyOfMigrations();
-    await addMigration(dir, "0002_from_the_future.sql", "CREATE TABLE future_table (id INTEGER PRIMARY KEY);\n");
+    await addMigration(dir, `${next(1)}_from_the_future.sql`, "CREATE TABLE future_table (id INTEGER PRIMARY KEY);\n");
     await migrator({ migrationsDir: dir }).migrate();
 
     const older = migrator({ migrationsDir: committedDir });
-    const newer = /^database was migrated by a newer kpki: 0002_from_the_future is not known to this build$/;
+    const newer = new RegExp(`^database was migrated by a newer kpki: ${next(1)}_from_the_future is not known to this build$`);
     await expect(older.migrate()).rejects.toThrow(newer);
     await expect(older.status()).rejects.toThrow(newer);
     expect(await older.hasAppliedMigrations()).toBe(true);
-    expect((await bookkeeping(db)).map((row) => row.name)).toContain("0002_from_the_future");
+    expect((await bookkeeping(db)).map((row) => row.name)).toContain(`${next(1)}_from_the_future`);
   });
 
   it("rolls back a failing migration with its bookkeeping row, and applies it once fixed", async () => {
     const dir = await copyOfMigrations();
-    const fileName = "0002_half_done.sql";
+    const fileName = `${next(1)}_half_done.sql`;
     await addMigration(dir, fileName, "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\nINSERT INTO half_done (id) VALUES (1);\nCREATE TABLE broken (;\n");
 
-    await expect(migrator({ migrationsDir: dir }).migrate()).rejects.toThrow(/^migration 0002_half_done failed and was rolled back: .*syntax error/);
-    expect((await bookkeeping(db)).map((row) => row.name)).toEqual(["0001_init"]);
+    await expect(migrator({ migrationsDir: dir }).migrate()).rejects.toThrow(new RegExp(`^migration ${next(1)}_half_done failed and was rolled back: .*syntax error`));
+    expect((await bookkeeping(db)).map((row) => row.name)).toEqual(COMMITTED);
     expect(await tables(db)).not.toContain("half_done");
 
     await addMigration(dir, fileName, "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\nINSERT INTO half_done (id) VALUES (1);\n");
-    expect(await migrator({ migrationsDir: dir }).migrate()).toEqual({ applied: ["0002_half_done"] });
+    expect(await migrator({ migrationsDir: dir }).migrate()).toEqual({ applied: [`${next(1)}_half_done`] });
     expect(await query(db, "SELECT id FROM half_done")).toEqual([{ id: 1 }]);
   });
 
   it("refuses a migration inserted before one already applied", async () => {
     const dir = await copyOfMigrations();
-    await addMigration(dir, "0003_later.sql", "CREATE TABLE later_table (id INTEGER PRIMARY KEY);\n");
+    await addMigration(dir, `${next(2)}_later.sql`, "CREATE TABLE later_table (id INTEGER PRIMARY KEY);\n");
     await migrator({ migrationsDir: dir }).migrate();
-    await addMigration(dir, "0002_sneaky.sql", "CREATE TABLE sneaky_table (id INTEGER PRIMARY KEY);\n");
-    await expect(migrator({ migrationsDir: dir }).migrate()).rejects.toThrow(/^migration 0002_sneaky is older than the applied 0003_later/);
+    await addMigration(dir, `${next(1)}_sneaky.sql`, "CREATE TABLE sneaky_table (id INTEGER PRIMARY KEY);\n");
+    await expect(migrator({ migrationsDir: dir }).migrate()).rejects.toThrow(new RegExp(`^migration ${next(1)}_sneaky is older than the applied ${next(2)}_later`));
     expect(await tables(db)).not.toContain("sneaky_table");
   });
 
@@ -197,9 +203,9 @@ describe.each(testProviders())("Migrator on %s", (provider) => {
 
   it("applies each file exactly once when five processes migrate one fresh database together", async () => {
     const dir = await copyOfMigrations();
-    await addMigration(dir, "0002_counter.sql", "CREATE TABLE apply_log (what TEXT NOT NULL);\n");
-    for (const n of [3, 4, 5, 6]) {
-      await addMigration(dir, `000${n}_log.sql`, `INSERT INTO apply_log (what) VALUES ('000${n}');\n`);
+    await addMigration(dir, `${next(1)}_counter.sql`, "CREATE TABLE apply_log (what TEXT NOT NULL);\n");
+    for (const n of [2, 3, 4, 5]) {
+      await addMigration(dir, `${next(n)}_log.sql`, `INSERT INTO apply_log (what) VALUES ('${next(n)}');\n`);
     }
     const results = await runConcurrently(5, db.url, dir);
 
@@ -208,7 +214,7 @@ describe.each(testProviders())("Migrator on %s", (provider) => {
     expect([...all].sort()).toEqual(names);
     expect((await bookkeeping(db)).map((row) => row.name)).toEqual(names);
     expect(await query<{ what: string }>(db, "SELECT what FROM apply_log ORDER BY what")).toEqual(
-      ["0003", "0004", "0005", "0006"].map((what) => ({ what })),
+      [2, 3, 4, 5].map((n) => ({ what: next(n) })),
     );
   });
 
@@ -345,13 +351,13 @@ describe("migration scripts (check-migrations, new-migration)", () => {
 
   it("fails on a gap, a duplicate number or providers that differ", async () => {
     const { schema, dir } = await copies();
-    await writeFile(path.join(dir, "sqlite", "0003_gap.sql"), "SELECT 1;\n");
+    await writeFile(path.join(dir, "sqlite", `${next(2)}_gap.sql`), "SELECT 1;\n");
     await writeFile(path.join(dir, "postgresql", "0001_twin.sql"), "SELECT 1;\n");
     const result = await node("check-migrations.mjs", ["--schema", schema, "--migrations", dir]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/sqlite: numbering must run 0001, 0002, … without gaps \(0002_… is missing\)/);
+    expect(result.stderr).toMatch(new RegExp(`sqlite: numbering must run 0001, 0002, … without gaps \\(${next(1)}_… is missing\\)`));
     expect(result.stderr).toMatch(/postgresql: 0001_init\.sql and 0001_twin\.sql have the same number/);
-    expect(result.stderr).toMatch(/only in sqlite\/: 0003_gap\.sql/);
+    expect(result.stderr).toContain(`only in sqlite/: ${next(2)}_gap.sql`);
     expect(result.stderr).toMatch(/only in postgresql\/: 0001_twin\.sql/);
   });
 
@@ -368,8 +374,8 @@ describe("migration scripts (check-migrations, new-migration)", () => {
     const created = await node("new-migration.mjs", ["add_touched", "--schema", schema, "--migrations", dir]);
     expect(created.stderr).toBe("");
     expect(created.code).toBe(0);
-    expect(await readFile(path.join(dir, "sqlite", "0002_add_touched.sql"), "utf8")).toMatch(/ALTER TABLE "api_tokens" ADD COLUMN "touched" TEXT;/);
-    expect(await readFile(path.join(dir, "postgresql", "0002_add_touched.sql"), "utf8")).toMatch(/ALTER TABLE "api_tokens" ADD COLUMN\s+"touched" TEXT;/);
+    expect(await readFile(path.join(dir, "sqlite", `${next(1)}_add_touched.sql`), "utf8")).toMatch(/ALTER TABLE "api_tokens" ADD COLUMN "touched" TEXT;/);
+    expect(await readFile(path.join(dir, "postgresql", `${next(1)}_add_touched.sql`), "utf8")).toMatch(/ALTER TABLE "api_tokens" ADD COLUMN\s+"touched" TEXT;/);
     expect(await readFile(path.join(dir, "schema.snapshot.prisma"), "utf8")).toBe(await readFile(schema, "utf8"));
     expect((await node("check-migrations.mjs", ["--schema", schema, "--migrations", dir])).code).toBe(0);
 
@@ -377,7 +383,7 @@ describe("migration scripts (check-migrations, new-migration)", () => {
     const db = await createTestDatabase({ provider: "sqlite" });
     const m = new Migrator({ database: parseDatabaseUrl(db.url, "."), migrationsDir: dir });
     try {
-      expect((await m.migrate()).applied).toEqual(["0001_init", "0002_add_touched"]);
+      expect((await m.migrate()).applied).toEqual([...COMMITTED, `${next(1)}_add_touched`]);
     } finally {
       await m.close();
       await db.drop();
