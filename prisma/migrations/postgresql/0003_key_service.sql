@@ -22,8 +22,8 @@ CREATE TABLE "managed_objects" (
     "publicKeySpki" BYTEA,
     "keyName" TEXT,
     "keyVersion" INTEGER,
-    "encryptCount" INTEGER NOT NULL DEFAULT 0,
-    "decryptCount" INTEGER NOT NULL DEFAULT 0,
+    "encryptCount" BIGINT NOT NULL DEFAULT 0,
+    "decryptCount" BIGINT NOT NULL DEFAULT 0,
     "lastEncryptAt" TIMESTAMP(3),
     "lastDecryptAt" TIMESTAMP(3),
     "createdBy" TEXT NOT NULL,
@@ -88,6 +88,12 @@ CREATE INDEX "managed_objects_activationDate_idx" ON "managed_objects"("activati
 
 -- CreateIndex
 CREATE INDEX "managed_objects_deactivationDate_idx" ON "managed_objects"("deactivationDate");
+
+-- CreateIndex
+CREATE INDEX "managed_objects_state_activationDate_idx" ON "managed_objects"("state", "activationDate");
+
+-- CreateIndex
+CREATE INDEX "managed_objects_state_deactivationDate_idx" ON "managed_objects"("state", "deactivationDate");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "managed_objects_keyName_keyVersion_key" ON "managed_objects"("keyName", "keyVersion");

@@ -21,9 +21,10 @@ export type DatabaseTransaction = Prisma.TransactionClient;
 /**
  * Per-connection SQLite settings: WAL so readers never block the writer, NORMAL sync (durable
  * across process crashes, and WAL keeps the file consistent on power loss), a busy timeout for a
- * second process, and foreign keys on (SQLite leaves them off by default).
+ * second process, foreign keys on (SQLite leaves them off by default), and `optimize` so the query
+ * planner has statistics (without them it may scan instead of using an index).
  */
-const SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+const SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA optimize=0x10002;";
 
 /** Opens a Prisma client for the target through its driver adapter (no Rust engine). */
 export function createDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): Database {

@@ -1,5 +1,6 @@
 import type { AccessRepositories } from "../../core/access/index.js";
 import type { KeyMaterialRepositories } from "../../core/crypto/ports.js";
+import type { KmsRepositories } from "../../core/kms/ports.js";
 import type { KubernetesRepositories } from "../../core/kubernetes/index.js";
 import type { PkiRepositories } from "../../core/pki/index.js";
 import type { SettingsRepository } from "../../core/shared/settings.js";
@@ -9,12 +10,18 @@ import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
 import { PrismaClusterRepository } from "./cluster-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
+import { PrismaManagedObjectRepository } from "./managed-object-repository.js";
+import { PrismaNamedKeyRepository } from "./named-key-repository.js";
 import type { Database, DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 import { PrismaSettingsRepository } from "./settings-repository.js";
 import { PrismaTokenRepository } from "./token-repository.js";
 
 /** Every repository the core declares, bound to one client or transaction. */
-export type Repositories = PkiRepositories & KubernetesRepositories & AccessRepositories & KeyMaterialRepositories & { readonly settings: SettingsRepository };
+export type Repositories = PkiRepositories &
+  KubernetesRepositories &
+  AccessRepositories &
+  KeyMaterialRepositories &
+  KmsRepositories & { readonly settings: SettingsRepository };
 
 /** How long a transaction may wait for a connection and run; signing happens outside it. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
@@ -42,6 +49,8 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       authorities: new PrismaAuthorityRepository(db, this.provider),
       certificates: new PrismaCertificateRepository(db),
       keyMaterials: new PrismaKeyMaterialRepository(db, this.provider),
+      managedObjects: new PrismaManagedObjectRepository(db, this.provider),
+      namedKeys: new PrismaNamedKeyRepository(db),
       tokens: new PrismaTokenRepository(db),
       clusters: new PrismaClusterRepository(db),
       settings: new PrismaSettingsRepository(db),
