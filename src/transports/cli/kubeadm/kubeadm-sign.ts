@@ -40,6 +40,7 @@ export async function runKubeadmSign(options: KubeadmSignOptions, api: KubeadmAp
     return;
   }
 
+  if (!options.force) await assertAuthorityFilesMatch(options, csrs, api);
   io.err(`signing ${what}…\n`);
   const items: SigningItem[] = csrs.map((csr) => ({ certificate: csr.certificate, csrPem: csr.csrPem, publicKeySpki: csr.privateKey.publicKeySpki }));
   const bundle = validateSignResponse(await requestSignatures(api, options.cluster, options.node, items), { cluster: options.cluster, node: options.node, items });
@@ -101,6 +102,23 @@ async function dryRun(options: KubeadmSignOptions, csrs: readonly KubeadmCsr[], 
   // A script running the dry run first should learn that the real run would be refused.
   const refused = lines.filter((l) => l.startsWith("refuse ")).length;
   if (refused > 0) throw new CliError(`dry run: signing would be refused (${refused} CA certificate file${refused === 1 ? "" : "s"} to replace; --force)`, EXIT.conflict);
+}
+
+/**
+ * Before anything is signed: an existing ca.crt / etcd/ca.crt / front-proxy-ca.crt must hold this
+ * cluster's CA (else this tree belongs to another cluster, and signing would issue certificates
+ * nobody gets). The CA certificates are public, so this needs no extra permission.
+ */
+async function assertAuthorityFilesMatch(options: KubeadmSignOptions, csrs: readonly KubeadmCsr[], api: KubeadmApi): Promise<void> {
+  for (const name of authoritiesNeeded(csrs.map((csr) => csr.certificate))) {
+    const file = authorityPaths(name, options.dirs).certificate;
+    const current = readIfExists(file);
+    if (current === undefined) continue;
+    const wanted = firstCertificate(await fetchAuthorityCertificate(api, `${options.cluster}.${name}`));
+    if (!sameSingleCertificate(current, wanted)) {
+      throw new CliError(`${file} holds another certificate than ${name} of cluster ${options.cluster}; refusing before anything is signed (wrong cluster? --force replaces it)`, EXIT.conflict);
+    }
+  }
 }
 
 function firstCertificate(pem: string): Uint8Array {
