@@ -52,6 +52,8 @@ export const configSchema = z
      * 3–8× faster here, see bench/README.md) or @peculiar/webcrypto.
      */
     cryptoProvider: z.enum(["node", "peculiar"]).default("node"),
+    /** Renew kpki-signed CA certificates this many days before they expire (scheduled job). */
+    renewBeforeDays: z.number().int().min(1).max(3650).default(30),
     /** Validity of the bootstrap root and internal intermediate CAs. */
     rootCaTtlDays: z.number().int().min(1).max(36500).default(3650),
   })

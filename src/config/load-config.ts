@@ -17,6 +17,7 @@ const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) =>
   KPKI_MAX_BODY_BYTES: { key: "maxBodyBytes", parse: Number },
   KPKI_ROOT_CA_TTL_DAYS: { key: "rootCaTtlDays", parse: Number },
   KPKI_CRYPTO_PROVIDER: { key: "cryptoProvider" },
+  KPKI_RENEW_BEFORE_DAYS: { key: "renewBeforeDays", parse: Number },
 };
 
 /** A configuration problem, reported as one line and a non-zero exit. */

@@ -23,4 +23,6 @@ export interface TokenRepository {
   list(): Promise<readonly ApiToken[]>;
   markRevoked(id: TokenId, at: Date): Promise<void>;
   markUsed(id: TokenId, at: Date): Promise<void>;
+  /** Deletes tokens that expired before `cutoff`; returns how many. */
+  deleteExpiredBefore(cutoff: Date): Promise<number>;
 }

@@ -76,6 +76,16 @@ export class TokenService {
     return (await this.deps.uow.read((r) => r.tokens.findByHash(hashToken(secret)))) !== undefined;
   }
 
+  /** Removes tokens that expired more than `graceSeconds` ago (their hashes serve no purpose any more). */
+  async purgeExpired(context: RequestContext, graceSeconds: number): Promise<number> {
+    const now = this.deps.clock.now();
+    return this.deps.uow.run(async (r) => {
+      const count = await r.tokens.deleteExpiredBefore(new Date(now.getTime() - graceSeconds * 1000));
+      if (count > 0) await r.audit.record({ actor: context.principal.id, action: "token.purge-expired", target: "tokens", result: "success", requestId: context.requestId, details: { count } }, now);
+      return count;
+    });
+  }
+
   async list(): Promise<readonly ApiToken[]> {
     return this.deps.uow.read((r) => r.tokens.list());
   }

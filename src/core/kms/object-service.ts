@@ -144,6 +144,19 @@ export class ObjectService {
     }, { attribute: change.name });
   }
 
+  /**
+   * Writes the state that activation and deactivation dates have already made effective, so
+   * stored states (and Locate by state) stay exact. Reads always use the effective state anyway.
+   */
+  async applyLifecycleDates(context: RequestContext, limit = 1000): Promise<number> {
+    const now = this.deps.clock.now();
+    const lagging = await this.deps.uow.read((r) => r.managedObjects.listLaggingState(now, limit));
+    for (const object of lagging) {
+      await this.mutate(context, object.uid, "state-by-date", (current) => ({ ...current, state: effectiveState(current, now) }), { from: object.state });
+    }
+    return lagging.length;
+  }
+
   /** KMIP Locate. */
   async locate(query: Omit<LocateQuery, "now" | "limit"> & { limit?: number }): Promise<Page<ManagedObject>> {
     const limit = query.limit ?? PAGE_LIMIT_DEFAULT;

@@ -40,6 +40,8 @@ export interface ManagedObjectRepository {
    */
   update(object: ManagedObject): Promise<void>;
   findByUid(uid: string): Promise<ManagedObject | undefined>;
+  /** Objects whose stored state their activation or deactivation date has overtaken (served by the state+date indexes). */
+  listLaggingState(now: Date, limit: number): Promise<readonly ManagedObject[]>;
   locate(query: LocateQuery): Promise<Page<ManagedObject>>;
   /** The object that is version `version` of named key `name`. */
   findVersion(name: string, version: number): Promise<ManagedObject | undefined>;

@@ -15,6 +15,7 @@ import type { PkiRepositories } from "./ports.js";
 import { newSerialNumber, serialHex } from "./serial-number.js";
 import { secondsBetween, validityWindow } from "./validity.js";
 import { assembleCertificateRequest, encodeCertificationRequestInfo } from "./x509/csr-builder.js";
+import { parseCertificate } from "./x509/certificate.js";
 import { subjectKeyIdentifier, type CertificateExtensions } from "./x509/extensions.js";
 import type { GeneralName } from "./x509/general-name.js";
 import { encodeName, formatName, parseName, type SubjectFields } from "./x509/name.js";
@@ -94,6 +95,48 @@ export class HierarchyService {
     return request.type === "external" ? this.pendingExternal(request, key, subjectDer, now) : this.signed(request, key, subjectDer, parent, now);
   }
 
+  /**
+   * Re-issues the certificates of CAs kpki signed (roots and intermediates with their key here)
+   * that expire within `withinSeconds`: same subject and key, a new serial and the same lifetime as
+   * before (capped by the parent's), so everything they issued keeps chaining. Imported and
+   * externally signed CAs are left alone (their issuer is not kpki).
+   */
+  async renewExpiring(context: RequestContext, withinSeconds: number): Promise<readonly string[]> {
+    const now = this.deps.clock.now();
+    const renewed: string[] = [];
+    const all = await this.list();
+    const byId = new Map(all.map((ca) => [ca.id as string, ca]));
+    for (const ca of all) {
+      if (ca.origin !== "generated" || ca.status !== "active" || ca.key === undefined || ca.notAfter === undefined || ca.notBefore === undefined || ca.certificateDer === undefined) continue;
+      if (ca.notAfter.getTime() - now.getTime() > withinSeconds * 1000) continue;
+      const parent = ca.parentId === undefined ? undefined : byId.get(ca.parentId);
+      if (parent !== undefined && (parent.status !== "active" || parent.key === undefined)) continue;
+      const lifetime = ca.notAfter.getTime() - ca.notBefore.getTime();
+      const notBefore = validityWindow(now, 0).notBefore;
+      const notAfter = new Date(Math.min(now.getTime() + lifetime, parent?.notAfter?.getTime() ?? Number.POSITIVE_INFINITY));
+      if (notAfter.getTime() <= ca.notAfter.getTime()) continue; // the parent expires first: renew the parent
+      const serial = newSerialNumber(this.deps.random);
+      const certificateDer = await signCertificate(this.deps.crypto, parent === undefined ? { key: ca.key, keyAlgorithm: ca.keyAlgorithm, subjectDer: ca.subjectDer } : issuerOf(parent), {
+        serialNumber: serial,
+        subjectNameDer: ca.subjectDer,
+        notBefore,
+        notAfter,
+        subjectPublicKeySpki: ca.publicKeySpki,
+        extensions: caExtensions(ca.subjectKeyId, parent?.subjectKeyId, ca.pathLength, await this.subjectAltNamesOf(ca)),
+      });
+      const updated: CertificateAuthority = { ...ca, certificateDer, serialHex: serialHex(serial), notBefore, notAfter, updatedAt: now };
+      await this.deps.uow.run(async (r) => {
+        await r.authorities.update(updated);
+        await r.audit.record(
+          { actor: context.principal.id, action: "ca.renew", target: `ca:${ca.id}`, result: "success", requestId: context.requestId, details: { name: ca.name, serial: updated.serialHex ?? null, notAfter: notAfter.toISOString() } },
+          now,
+        );
+      });
+      renewed.push(ca.name);
+    }
+    return renewed;
+  }
+
   async list(): Promise<readonly CertificateAuthority[]> {
     return this.deps.uow.read((r) => r.authorities.list());
   }
@@ -115,6 +158,11 @@ export class HierarchyService {
       if (ca === undefined) throw new DomainError("not_found", `CA ${name} does not exist`, { field: "ca" });
       return chainOf(r, ca);
     });
+  }
+
+  /** The SANs on a CA's current certificate (kept when it is renewed). */
+  private async subjectAltNamesOf(ca: CertificateAuthority): Promise<readonly GeneralName[]> {
+    return ca.certificateDer === undefined ? [] : (parseCertificate(ca.certificateDer).extensions.subjectAltNames ?? []);
   }
 
   private async parentFor(request: CreateAuthorityRequest): Promise<CertificateAuthority> {
@@ -157,15 +205,8 @@ export class HierarchyService {
       }
       notAfter.setTime(parent.notAfter.getTime());
     }
-    const ski = subjectKeyIdentifier(key.publicKeySpki);
     const pathLength = request.type === "root" ? request.pathLength : (request.pathLength ?? 0);
-    const extensions: CertificateExtensions = {
-      basicConstraints: { ca: true, ...(pathLength === undefined ? {} : { pathLength }) },
-      keyUsage: ["digitalSignature", "keyCertSign", "cRLSign"],
-      subjectKeyIdentifier: ski,
-      ...(parent === undefined ? {} : { authorityKeyIdentifier: parent.subjectKeyId }),
-      ...(request.subjectAltNames === undefined || request.subjectAltNames.length === 0 ? {} : { subjectAltNames: request.subjectAltNames }),
-    };
+    const extensions = caExtensions(subjectKeyIdentifier(key.publicKeySpki), parent?.subjectKeyId, pathLength, request.subjectAltNames ?? []);
     const issuer: IssuerIdentity =
       parent === undefined ? { key: key.handle, keyAlgorithm: request.keyAlgorithm, subjectDer } : issuerOf(parent);
     const serial = newSerialNumber(this.deps.random);
@@ -225,6 +266,17 @@ export class HierarchyService {
       updatedAt: now,
     } as const;
   }
+}
+
+/** The extensions of a CA certificate (RFC 5280 §4.2.1.9: basic constraints critical, keyCertSign). */
+function caExtensions(ski: Uint8Array, aki: Uint8Array | undefined, pathLength: number | undefined, subjectAltNames: readonly GeneralName[]): CertificateExtensions {
+  return {
+    basicConstraints: { ca: true, ...(pathLength === undefined ? {} : { pathLength }) },
+    keyUsage: ["digitalSignature", "keyCertSign", "cRLSign"],
+    subjectKeyIdentifier: ski,
+    ...(aki === undefined ? {} : { authorityKeyIdentifier: aki }),
+    ...(subjectAltNames.length === 0 ? {} : { subjectAltNames }),
+  };
 }
 
 /** Stores a prepared CA with its audit record, inside the caller's transaction. */

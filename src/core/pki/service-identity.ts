@@ -23,6 +23,8 @@ export interface ServiceTlsIdentity {
   /** Issuer chain, nearest first. */
   readonly chainDer: readonly Uint8Array[];
   readonly key: KeyHandle;
+  /** True when this call issued a new certificate. */
+  readonly renewed: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export class ServiceIdentityService {
       certificate.subjectAltNames.every((name) => wanted.has(name));
     if (fresh) {
       const chainDer = await this.deps.issuance.chainFor(certificate.caId);
-      return { certificateDer: certificate.der, chainDer, key: key.handle };
+      return { certificateDer: certificate.der, chainDer, key: key.handle, renewed: false };
     }
     const issued = await this.deps.issuance.issueForPublicKey(context, {
       ca: request.ca,
@@ -75,7 +77,7 @@ export class ServiceIdentityService {
     await this.deps.uow.run(async (r) => {
       await r.settings.set(CERTIFICATE_SETTING, issued.certificate.id, now);
     });
-    return { certificateDer: issued.certificate.der, chainDer: issued.chainDer, key: key.handle };
+    return { certificateDer: issued.certificate.der, chainDer: issued.chainDer, key: key.handle, renewed: true };
   }
 
   private async newKey(now: Date) {

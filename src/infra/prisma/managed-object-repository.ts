@@ -116,6 +116,16 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
     return row === null ? undefined : (await this.withKeys([row]))[0];
   }
 
+  async listLaggingState(now: Date, limit: number): Promise<readonly ManagedObject[]> {
+    const rows = await this.db.managedObject.findMany({
+      where: { OR: [{ state: "Pre-Active", activationDate: { lte: now } }, { state: "Active", deactivationDate: { lte: now } }] },
+      orderBy: { uid: "asc" },
+      take: limit,
+      include: WITH_SETS,
+    });
+    return this.withKeys(rows);
+  }
+
   async findVersion(name: string, version: number): Promise<ManagedObject | undefined> {
     const row = await this.db.managedObject.findUnique({ where: { keyName_keyVersion: { keyName: name, keyVersion: version } }, include: WITH_SETS });
     return row === null ? undefined : (await this.withKeys([row]))[0];

@@ -1,6 +1,7 @@
 import type { AccessRepositories } from "../../core/access/index.js";
 import type { KeyMaterialRepositories } from "../../core/crypto/ports.js";
 import type { KmsRepositories } from "../../core/kms/ports.js";
+import type { JobRunRepository } from "../../core/jobs/ports.js";
 import type { KubernetesRepositories } from "../../core/kubernetes/index.js";
 import type { PkiRepositories } from "../../core/pki/index.js";
 import type { SettingsRepository } from "../../core/shared/settings.js";
@@ -9,6 +10,7 @@ import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
 import { PrismaClusterRepository } from "./cluster-repository.js";
+import { PrismaJobRunRepository } from "./job-run-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
 import { PrismaManagedObjectRepository } from "./managed-object-repository.js";
 import { PrismaNamedKeyRepository } from "./named-key-repository.js";
@@ -21,7 +23,7 @@ export type Repositories = PkiRepositories &
   KubernetesRepositories &
   AccessRepositories &
   KeyMaterialRepositories &
-  KmsRepositories & { readonly settings: SettingsRepository };
+  KmsRepositories & { readonly settings: SettingsRepository } & { readonly jobRuns: JobRunRepository };
 
 /** How long a transaction may wait for a connection and run; signing happens outside it. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
@@ -53,6 +55,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       namedKeys: new PrismaNamedKeyRepository(db),
       tokens: new PrismaTokenRepository(db),
       clusters: new PrismaClusterRepository(db),
+      jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),
     };

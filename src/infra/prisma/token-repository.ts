@@ -59,6 +59,10 @@ export class PrismaTokenRepository implements TokenRepository {
     await this.db.apiToken.update({ where: { id }, data: { revokedAt: at } });
   }
 
+  async deleteExpiredBefore(cutoff: Date): Promise<number> {
+    return (await this.db.apiToken.deleteMany({ where: { expiresAt: { lt: cutoff } } })).count;
+  }
+
   async markUsed(id: TokenId, at: Date): Promise<void> {
     await this.db.apiToken.update({ where: { id }, data: { lastUsedAt: at } });
   }

@@ -1,0 +1,27 @@
+import type { TokenService } from "../../core/access/index.js";
+import { applyLifecycleDatesJob, purgeExpiredTokensJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
+import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
+import type { HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
+
+/** What the schedule needs from the services and the configuration. */
+export interface ScheduleDependencies {
+  readonly hierarchy: HierarchyService;
+  readonly serviceIdentity: ServiceIdentityService;
+  readonly namedKeys: NamedKeyService;
+  readonly objects: ObjectService;
+  readonly tokens: TokenService;
+  /** Renew CA certificates this long before they expire. */
+  readonly renewBeforeSeconds: number;
+  readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
+}
+
+/** The one list of scheduled jobs and their periods (Unleash's habit: all schedules in one place). */
+export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
+  return [
+    rotateNamedKeysJob(deps.namedKeys, 3600),
+    applyLifecycleDatesJob(deps.objects),
+    renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
+    renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
+    purgeExpiredTokensJob(deps.tokens),
+  ];
+}
