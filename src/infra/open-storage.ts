@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import type { Logger } from "../core/shared/logger.js";
 import type { RandomSource } from "../core/shared/random.js";
 import { MASTER_KEY_CHECK_SETTING, createMasterKeyCheck, masterKeyCheckId, masterKeyOpensCheck } from "./crypto/master-key-check.js";
@@ -63,11 +65,11 @@ export async function openStorage(settings: StorageSettings, deps: { logger: Log
   let db: Database | undefined;
   try {
     const existing = await migrator.hasAppliedMigrations();
-    db = createDatabase(target);
-    const check = existing ? (await db.meta.findUnique({ where: { key: MASTER_KEY_CHECK_SETTING } }))?.value : undefined;
+    const check = existing ? await readMasterKeyCheck(target) : undefined;
     const location = masterKeyLocation(settings);
     const keyRing = await resolveKeyRing(location, check, deps);
     await migrator.migrate();
+    db = createDatabase(target);
     if (check === undefined) {
       const now = new Date();
       await db.meta.upsert({
@@ -126,6 +128,31 @@ async function resolveKeyRing(location: MasterKeyLocation, check: string | undef
   );
 }
 
+/**
+ * The master-key check value, read without changing anything (a refused start must leave the
+ * database byte-identical): SQLite through a read-only connection with no pragmas, PostgreSQL
+ * through a plain query.
+ */
+async function readMasterKeyCheck(target: DatabaseTarget): Promise<string | undefined> {
+  if (target.provider === "sqlite") {
+    const connection = new BetterSqlite3(target.filename, { readonly: true, fileMustExist: true });
+    try {
+      const row = connection.prepare("SELECT value FROM kpki_meta WHERE key = ?").get(MASTER_KEY_CHECK_SETTING) as { value: string } | undefined;
+      return row?.value;
+    } finally {
+      connection.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    const result = await client.query<{ value: string }>("SELECT value FROM kpki_meta WHERE key = $1", [MASTER_KEY_CHECK_SETTING]);
+    return result.rows[0]?.value;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Whether `key` opens the data's master-key check (false for an empty database). */
 export async function masterKeyOpensData(settings: StorageSettings, key: MasterKey): Promise<boolean> {
   const target = databaseTarget(settings);
@@ -135,11 +162,6 @@ export async function masterKeyOpensData(settings: StorageSettings, key: MasterK
   } finally {
     await migrator.close();
   }
-  const db = createDatabase(target);
-  try {
-    const check = (await db.meta.findUnique({ where: { key: MASTER_KEY_CHECK_SETTING } }))?.value;
-    return check !== undefined && masterKeyOpensCheck(key, check);
-  } finally {
-    await db.$disconnect();
-  }
+  const check = await readMasterKeyCheck(target);
+  return check !== undefined && masterKeyOpensCheck(key, check);
 }

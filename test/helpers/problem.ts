@@ -64,22 +64,26 @@ export interface StoredCounts {
   readonly keyMaterials: number;
   readonly tokens: number;
   readonly auditEvents: number;
+  readonly managedObjects: number;
+  readonly namedKeys: number;
 }
 
 /** Counts the stored rows straight from the database (not through the API under test). */
 export async function storedCounts(t: TestRuntime): Promise<StoredCounts> {
   const db = t.runtime.storage.db;
-  const [certificates, authorities, keyMaterials, tokens, auditEvents] = await Promise.all([
+  const [certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys] = await Promise.all([
     db.certificate.count(),
     db.certificateAuthority.count(),
     db.keyMaterial.count(),
     db.apiToken.count(),
     db.auditEvent.count(),
+    db.managedObject.count(),
+    db.namedKey.count(),
   ]);
-  return { certificates, authorities, keyMaterials, tokens, auditEvents };
+  return { certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys };
 }
 
-/** Runs `refused` and asserts it stored nothing at all (no certificate, CA, key, token or audit row). */
+/** Runs `refused` and asserts it stored nothing at all (no certificate, CA, key, token, managed object, named key or audit row). */
 export async function expectNothingStored<T>(t: TestRuntime, refused: () => Promise<T>): Promise<T> {
   const before = await storedCounts(t);
   const result = await refused();
@@ -169,6 +173,30 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   putClusterNode: { role: "worker", addresses: ["10.0.0.9"] },
   signKubeadmCsrs: { node: "no-such-node", csrs: { kubelet: placeholderPem("CERTIFICATE REQUEST") } },
   signKubeletServing: { csr: placeholderPem("CERTIFICATE REQUEST") },
+  // The key service: a usage mask that cannot apply, a length no curve has, meaningless DER, or
+  // (for everything that names an object or a named key) one that does not exist.
+  createObject: { objectType: "SymmetricKey", algorithm: "AES", usage: ["Sign"] },
+  createKeyPair: { algorithm: "EC", length: 521 },
+  registerObject: { objectType: "PrivateKey", format: "pem", value: placeholderPem("PRIVATE KEY") },
+  addAttribute: { name: "x-sample", value: "sample" },
+  modifyAttribute: { value: "sample" },
+  revokeObject: { reason: "Unspecified" },
+  rekeyObject: { offsetSeconds: 60 },
+  rekeyKeyPair: {},
+  encryptData: { plaintext: "c2FtcGxl" },
+  decryptData: { ciphertext: "c2FtcGxl", iv: "AAAAAAAAAAAAAAAA" },
+  signData: { data: "c2FtcGxl" },
+  verifySignature: { data: "c2FtcGxl", signature: "c2FtcGxl" },
+  computeMac: { data: "c2FtcGxl" },
+  verifyMac: { data: "c2FtcGxl", mac: "c2FtcGxl" },
+  retrieveRandom: { lengthBytes: 16 },
+  runBatch: { items: [{ operation: "Activate", uid: "00000000-0000-7000-8000-000000000000" }] },
+  createNamedKey: { name: "sample-key", rotatePeriodSeconds: 60 },
+  updateNamedKey: { minDecryptionVersion: 1 },
+  encryptWithNamedKey: { plaintext: "c2FtcGxl" },
+  decryptWithNamedKey: { ciphertext: "kpki:v1:no-such-key:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+  rewrapWithNamedKey: { ciphertext: "kpki:v1:no-such-key:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+  generateDataKey: { bits: 256 },
 };
 
 /** Values for path parameters: syntactically valid, naming nothing that exists. */
@@ -177,6 +205,9 @@ const PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   id: "00000000-0000-4000-8000-000000000000",
   cluster: "no-such-cluster",
   node: "no-such-node",
+  uid: "00000000-0000-7000-8000-000000000000",
+  attribute: "x-no-such-attribute",
+  key: "no-such-key",
 };
 
 /** The concrete URL of an operation, its path parameters filled with placeholders. */

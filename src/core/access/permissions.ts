@@ -12,5 +12,9 @@ export const PERMISSIONS = [
   "cluster.read", // the cluster inventory
   "cluster.manage", // create and change clusters and their nodes
   "kubeadm.sign", // sign a node's kubeadm CSRs (and kubelet serving certificates) for a cluster
+  "key.read", // managed-object metadata and attributes, Locate, named-key information (never key material)
+  "key.manage", // create, register, change attributes, activate, revoke, destroy, re-key; create, update and rotate named keys
+  "key.export", // KMIP Get: a key's value (still only when the object is Extractable and not Sensitive)
+  "key.use", // cryptographic operations: encrypt, decrypt, sign, verify, MAC, RNG, named-key encryption
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

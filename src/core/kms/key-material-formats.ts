@@ -42,7 +42,8 @@ export function describeAsymmetric(key: KeyObject, field: string): KeyDescriptio
 }
 
 function spkiOf(key: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
+  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  return new Uint8Array(publicKey.export({ type: "spki", format: "der" }));
 }
 
 /**

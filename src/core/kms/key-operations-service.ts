@@ -92,7 +92,8 @@ export class KeyOperationsService {
   }
 
   async decrypt(context: RequestContext, request: DecryptRequest): Promise<Uint8Array> {
-    assertSize(request.ciphertext, "ciphertext");
+    // A ciphertext may be one padding block longer than the largest plaintext (AES-CBC).
+    assertSize(request.ciphertext, "ciphertext", MAX_DATA_BYTES + 16);
     const object = await this.usable(request.uid, "Decrypt");
     assertUsage(object.usageMask, "Decrypt", "Decrypt");
     const mode = request.mode ?? (object.algorithm === "RSA" ? "RSA-OAEP-SHA256" : "AES-GCM");
@@ -195,8 +196,8 @@ function signatureAlgorithm(object: ManagedObject, requested: SignatureAlgorithm
   return algorithm;
 }
 
-function assertSize(data: Uint8Array, field: string): void {
-  if (data.length > MAX_DATA_BYTES) throw kmsError("limit_exceeded", "Server Limit Exceeded", `${field}: at most ${MAX_DATA_BYTES} bytes per operation`, field);
+function assertSize(data: Uint8Array, field: string, limit = MAX_DATA_BYTES): void {
+  if (data.length > limit) throw kmsError("limit_exceeded", "Server Limit Exceeded", `${field}: at most ${limit} bytes per operation`, field);
 }
 
 function wrongType(message: string, object: ManagedObject) {

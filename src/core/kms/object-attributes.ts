@@ -78,6 +78,7 @@ export function applyAttributeChange(object: ManagedObject, change: AttributeCha
     if (change.action === "modify") {
       const index = change.current === undefined ? (names.length === 1 ? 0 : -1) : names.indexOf(change.current);
       if (index < 0) throw change.current === undefined ? kmsError("invalid_input", "Invalid Field", "Name has several values: say which one to modify (current)", "current") : missing();
+      if (names.includes(change.value) && names[index] !== change.value) throw kmsError("conflict", "Invalid Field", `Name ${change.value} is already set`, "value");
       names[index] = change.value;
       return { ...object, names };
     }

@@ -29,9 +29,10 @@ export function assertWritable(paths: readonly string[], force: boolean): void {
 
 /**
  * Writes an output file atomically (temporary file, then rename), never leaving a half-written
- * file. Private keys get mode 0600. Existing files are kept unless `force`.
+ * file. Private keys get mode 0600. Existing files are kept unless `force`. Text is written as
+ * UTF-8, bytes as they are.
  */
-export function writeOutputFile(path: string, content: string, options: { secret?: boolean; force?: boolean } = {}): void {
+export function writeOutputFile(path: string, content: string | Uint8Array, options: { secret?: boolean; force?: boolean } = {}): void {
   assertWritable([path], options.force === true);
   const temporary = `${path}.tmp-${process.pid}`;
   writeFileSync(temporary, content, { mode: options.secret ? 0o600 : 0o644, flag: "wx" });

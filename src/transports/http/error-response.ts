@@ -51,6 +51,8 @@ interface Problem {
   readonly code: HttpProblemCode;
   readonly detail: string;
   readonly field?: string;
+  /** The KMIP Result Reason naming the failure precisely (key service errors). */
+  readonly kmipResultReason?: string;
   readonly errors?: readonly { path: string; message: string }[];
   /** Response headers the problem needs (e.g. `Allow` on 405). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -72,6 +74,7 @@ export function sendProblem(res: Response, problem: Problem): void {
         detail: problem.detail,
         code: problem.code,
         ...(problem.field === undefined ? {} : { field: problem.field }),
+        ...(problem.kmipResultReason === undefined ? {} : { kmipResultReason: problem.kmipResultReason }),
         ...(problem.errors === undefined ? {} : { errors: problem.errors }),
         requestId,
       }),
@@ -126,7 +129,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof DomainError) {
       const status = STATUS[error.code];
       if (status >= 500) requestState(res).log.error({ err: error }, "request failed");
-      sendProblem(res, { status, code: error.code, detail: error.message, ...(error.detail.field === undefined ? {} : { field: error.detail.field }) });
+      sendProblem(res, {
+        status,
+        code: error.code,
+        detail: error.message,
+        ...(error.detail.field === undefined ? {} : { field: error.detail.field }),
+        ...(error.detail.reason === undefined ? {} : { kmipResultReason: error.detail.reason }),
+      });
       return;
     }
     const problem = typeof error === "object" && error !== null ? frameworkProblem(error) : undefined;

@@ -12,12 +12,20 @@ import type { RequestState } from "./request-state.js";
 import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
 import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
+import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
+import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
 import { profileRoutes } from "./routes/profiles.js";
 import { serviceRoutes, type ServiceRouteDependencies } from "./routes/service.js";
 import { tokenRoutes } from "./routes/tokens.js";
 
 /** Everything the HTTP transport needs; the composition root provides it. */
-export interface HttpDependencies extends AuthorityRouteDependencies, CertificateRouteDependencies, ClusterRouteDependencies, Omit<ServiceRouteDependencies, "metrics"> {
+export interface HttpDependencies
+  extends AuthorityRouteDependencies,
+    CertificateRouteDependencies,
+    ClusterRouteDependencies,
+    ObjectRouteDependencies,
+    NamedKeyRouteDependencies,
+    Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
   readonly logger: Logger;
@@ -98,6 +106,8 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(certificateRoutes(deps));
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
+  app.use(objectRoutes(deps));
+  app.use(namedKeyRoutes(deps));
   app.use(errorHandler(deps.logger));
   return app;
 }

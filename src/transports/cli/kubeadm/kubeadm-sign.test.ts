@@ -148,7 +148,7 @@ describe("kpki kubeadm sign", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(snapshotTree(tree.root)).toEqual(before);
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      "GET /v1/clusters/prod", "GET /v1/authorities/prod-ca/certificate", "GET /v1/authorities/prod-etcd-ca/certificate", "GET /v1/authorities/prod-front-proxy-ca/certificate",
+      "GET /v1/clusters/prod", "GET /v1/authorities/prod.ca/certificate", "GET /v1/authorities/prod.etcd-ca/certificate", "GET /v1/authorities/prod.front-proxy-ca/certificate",
     ]);
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("dry run: would sign 12 certificates for node cp-1 of cluster prod: apiserver, apiserver-kubelet-client, front-proxy-client, apiserver-etcd-client, etcd-server, etcd-peer, etcd-healthcheck-client, admin, super-admin, kubelet, controller-manager, scheduler");
@@ -249,7 +249,7 @@ describe("kpki kubeadm sign", () => {
     const before = snapshotTree(tree.root);
     const run = await sign(tree);
     expect(run.code).toBe(EXIT.conflict);
-    expect(run.stderr).toContain(`${caFile} holds another certificate than the ca of cluster prod; refusing to replace it`);
+    expect(run.stderr).toContain(`${caFile} holds another certificate than ca of cluster prod; refusing before anything is signed`);
     expect(snapshotTree(tree.root)).toEqual(before);
     const dry = await sign(tree, "--dry-run");
     expect(dry.code).toBe(EXIT.conflict);
