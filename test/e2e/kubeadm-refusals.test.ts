@@ -169,7 +169,7 @@ describe("a tree that holds another cluster's CA certificate or service-account 
 
   it.each([
     ["ca.crt", /ca\.crt holds another certificate than ca of cluster ref-a; refusing before anything is signed/],
-    ["sa.key", /sa\.key holds another key than cluster ref-a's service-account key; replacing it would invalidate every service-account token it signed, so nothing was written/],
+    ["sa.key", /sa\.key holds another key than the service-account key of cluster ref-a; refusing before anything is signed/],
   ])("a foreign %s: refused with exit 5, the tree byte-identical", (label, reason) => {
     const run = runs.get(label)!;
     expect(run.result.code, run.result.stderr).toBe(5);
@@ -177,17 +177,9 @@ describe("a tree that holds another cluster's CA certificate or service-account 
     expect(run.after).toEqual(run.before);
   });
 
-  // Regression test: the CLI used to ask the server to sign before checking ca.crt, so a refusal
-  // came after 12 certificates were issued for a node that never received them.
-  it.each(["ca.crt"])("a foreign %s: refused before anything is signed (inventory unchanged)", (label) => {
-    const run = runs.get(label)!;
-    expect(run.result.code).toBe(5);
-    expect(run.countAfter, "certificates issued for a refused run").toBe(run.countBefore);
-  });
-
-  // Known gap: a foreign sa.key can only be detected before signing once the server publishes the
-  // cluster's service-account public key; today it is refused after signing (nothing is written).
-  it.fails.each(["sa.key"])("a foreign %s: refused before anything is signed (inventory unchanged)", (label) => {
+  // Regression test: the CLI used to ask the server to sign before checking ca.crt and sa.key, so a
+  // refusal came after 12 certificates were issued for a node that never received them.
+  it.each(["ca.crt", "sa.key"])("a foreign %s: refused before anything is signed (inventory unchanged)", (label) => {
     const run = runs.get(label)!;
     expect(run.result.code).toBe(5);
     expect(run.countAfter, "certificates issued for a refused run").toBe(run.countBefore);

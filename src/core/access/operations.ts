@@ -33,6 +33,7 @@ export const OPERATION_PERMISSIONS = {
   deleteClusterNode: "cluster.manage",
   signKubeadmCsrs: "kubeadm.sign",
   signKubeletServing: "kubeadm.sign",
+  getServiceAccountPublicKey: "public",
   // The key service (KMIP operations over REST). A batch is authorized item by item as well.
   createObject: "key.manage",
   createKeyPair: "key.manage",

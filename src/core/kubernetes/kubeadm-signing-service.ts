@@ -89,6 +89,17 @@ export class KubeadmSigningService {
     return result;
   }
 
+  /**
+   * The cluster's service-account public key (sa.pub): public (kube-apiserver publishes it as a JWKS),
+   * so a node can check an existing sa.key before anything is signed.
+   */
+  async serviceAccountPublicKey(clusterName: string): Promise<Uint8Array> {
+    const cluster = await this.deps.clusters.get(clusterName);
+    const stored = await this.deps.uow.read((r) => r.keyMaterials.findById(cluster.serviceAccountKeyId));
+    if (stored === undefined) throw new DomainError("internal", `service-account key of cluster ${cluster.name} is missing`);
+    return stored.publicKeySpki;
+  }
+
   /** Each domain's issuing CA certificate: only that one certificate, never the root above it. */
   async caCertificates(cluster: Cluster): Promise<Readonly<Record<CaDomain, Uint8Array>>> {
     return this.deps.uow.read(async (r) => {

@@ -45,3 +45,8 @@ export async function fetchCluster(api: KubeadmApi, cluster: string): Promise<Cl
 export async function fetchAuthorityCertificate(api: KubeadmApi, authority: string): Promise<string> {
   return api.text(`/v1/authorities/${encodeURIComponent(authority)}/certificate`, "application/x-pem-file");
 }
+
+/** `GET /v1/clusters/{cluster}/service-account-key` as PEM (public). */
+export async function fetchServiceAccountPublicKey(api: KubeadmApi, cluster: string): Promise<string> {
+  return api.text(`${clusterPath(cluster)}/service-account-key`, "application/x-pem-file");
+}

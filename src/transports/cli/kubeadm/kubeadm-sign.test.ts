@@ -224,7 +224,7 @@ describe("kpki kubeadm sign", () => {
     const before = snapshotTree(tree.root);
     const run = await sign(tree);
     expect(run.code).toBe(EXIT.conflict);
-    expect(run.stderr).toContain(`kpki: ${saKey} holds another key than cluster prod's service-account key; replacing it would invalidate every service-account token it signed, so nothing was written (use --force to replace it)`);
+    expect(run.stderr).toContain(`kpki: ${saKey} holds another key than the service-account key of cluster prod; refusing before anything is signed`);
     expect(snapshotTree(tree.root)).toEqual(before);
     const forced = await sign(tree, "--force");
     expect(forced.code, forced.stderr).toBe(0);

@@ -5,7 +5,8 @@ import { planBundleFiles, type BundleItem } from "./bundle-plan.js";
 import { readCsrTree, type KubeadmCsr } from "./csr-tree-reader.js";
 import { readIfExists } from "./file-problems.js";
 import { actionLine, applyChanges, assertReplaceable, planChanges, type FileChange } from "./file-transaction.js";
-import { fetchAuthorityCertificate, fetchCluster, requestSignatures, type KubeadmApi } from "./kubeadm-api.js";
+import { fetchAuthorityCertificate, fetchCluster, fetchServiceAccountPublicKey, requestSignatures, type KubeadmApi } from "./kubeadm-api.js";
+import { parsePrivateKeyPem, samePublicKey } from "./private-key-file.js";
 import { authoritiesNeeded, authorityPaths, serviceAccountPaths, type KubeadmDirs } from "./kubeadm-files.js";
 import { validateSignResponse, type SigningItem } from "./sign-response.js";
 
@@ -40,7 +41,10 @@ export async function runKubeadmSign(options: KubeadmSignOptions, api: KubeadmAp
     return;
   }
 
-  if (!options.force) await assertAuthorityFilesMatch(options, csrs, api);
+  if (!options.force) {
+    await assertAuthorityFilesMatch(options, csrs, api);
+    await assertServiceAccountKeyMatches(options, api);
+  }
   io.err(`signing ${what}…\n`);
   const items: SigningItem[] = csrs.map((csr) => ({ certificate: csr.certificate, csrPem: csr.csrPem, publicKeySpki: csr.privateKey.publicKeySpki }));
   const bundle = validateSignResponse(await requestSignatures(api, options.cluster, options.node, items), { cluster: options.cluster, node: options.node, items });
@@ -119,6 +123,26 @@ async function assertAuthorityFilesMatch(options: KubeadmSignOptions, csrs: read
       throw new CliError(`${file} holds another certificate than ${name} of cluster ${options.cluster}; refusing before anything is signed (wrong cluster? --force replaces it)`, EXIT.conflict);
     }
   }
+}
+
+/**
+ * Before anything is signed: an existing sa.key must be the cluster's service-account key (the
+ * server returns it only to control-plane nodes, and would then refuse to overwrite a different one
+ * — after signing). The public key is public, so this needs no extra permission.
+ */
+async function assertServiceAccountKeyMatches(options: KubeadmSignOptions, api: KubeadmApi): Promise<void> {
+  const file = serviceAccountPaths(options.dirs).privateKey;
+  const current = readIfExists(file);
+  if (current === undefined) return;
+  const pem = await fetchServiceAccountPublicKey(api, options.cluster);
+  const spki = x509.pemDecodeOne(pem, ["PUBLIC KEY"], "serviceAccountPublicKey");
+  let same = false;
+  try {
+    same = samePublicKey(parsePrivateKeyPem(current, file).publicKeySpki, spki);
+  } catch {
+    same = false;
+  }
+  if (!same) throw new CliError(`${file} holds another key than the service-account key of cluster ${options.cluster}; refusing before anything is signed (replacing it would invalidate every token it signed; --force replaces it)`, EXIT.conflict);
 }
 
 function firstCertificate(pem: string): Uint8Array {
