@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { formatCryptoBackendBench, runCryptoBackendBench } from "./crypto-backends.js";
 import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
 import { formatKubeadmBench, runKubeadmBench } from "./kubeadm.js";
+import { formatKeyServiceBench, runKeyServiceBench } from "./key-service.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -46,12 +47,16 @@ console.log("kubeadm control-plane sets …");
 const kubeadm = await runKubeadmBench(quick ? 2 : 10);
 console.log("\n" + formatKubeadmBench(kubeadm) + "\n");
 
+console.log("key service …");
+const keyService = await runKeyServiceBench(quick ? { durationMs: 1000, locateObjects: 5_000 } : {});
+console.log("\n" + formatKeyServiceBench(keyService) + "\n");
+
 console.log("crypto backends (in-process) …");
 const crypto = await runCryptoBackendBench(quick ? { signMs: 300, keygenMs: 300 } : {});
 console.log("\n" + formatCryptoBackendBench(crypto) + "\n");
 
 writeFileSync(
   path.join(here, "results.json"),
-  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, crypto }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, crypto }, null, 2) + "\n",
 );
 console.log(`wrote ${path.join(here, "results.json")}`);

@@ -16,13 +16,16 @@ export interface BenchServer {
   readonly url: string;
   readonly caBundle: string;
   readonly pid: number;
+  /** The data directory (database, master key) of this server. */
+  readonly dataDir: string;
   /** User + system CPU seconds the server process has used so far. */
   cpuSeconds(): number;
-  stop(): Promise<void>;
+  /** Stops the server; its data directory is removed unless `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<BenchServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "kpki-bench-"));
+export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: readonly string[] = [], existingDataDir?: string): Promise<BenchServer> {
+  const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), "kpki-bench-"));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "kpki.js"), "serve"], {
     env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -46,16 +49,17 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
     url,
     caBundle: readFileSync(path.join(dataDir, "ca-bundle.pem"), "utf8"),
     pid,
+    dataDir,
     cpuSeconds: () => {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       return (Number(fields[11]) + Number(fields[12])) / ticks;
     },
-    stop: async () => {
+    stop: async (options = {}) => {
       await new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       });
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
