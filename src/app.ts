@@ -14,6 +14,17 @@ import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstr
 import { ResealService } from "./core/crypto/reseal-service.js";
 import { ClusterService, KubeadmSigningService } from "./core/kubernetes/index.js";
 import {
+  InProcessKekProvider,
+  KekService,
+  KeyOperationsService,
+  KmsDispatcher,
+  NamedKeyService,
+  ObjectCache,
+  ObjectService,
+  UsageRecorder,
+  type KekProvider,
+} from "./core/kms/index.js";
+import {
   AuthorityImportService,
   CertificateInventory,
   GENERIC_PROFILES,
@@ -37,15 +48,23 @@ import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pen
 import { createLogger } from "./infra/logging/logger.js";
 import { defaultMigrationsDir, Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
+import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
+import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
+import { schedule } from "./transports/jobs/schedule.js";
+import { Scheduler } from "./transports/jobs/scheduler.js";
+import { startKmsPluginServer } from "./transports/kms-plugin/server.js";
 
 /** The configured WebCrypto implementation. */
 function webCryptoProvider(config: Config): WebCryptoProvider {
   return config.cryptoProvider === "peculiar" ? new PeculiarCrypto() : webcrypto;
 }
+
+/** How often counted key uses are written (usage counters and aggregated audit entries). */
+const USAGE_FLUSH_MILLIS = 5_000;
 
 /** The wall clock. */
 const systemClock: Clock = { now: () => new Date() };
@@ -62,6 +81,10 @@ export interface Services {
   readonly bootstrap: BootstrapService;
   readonly clusters: ClusterService;
   readonly kubeadm: KubeadmSigningService;
+  readonly objects: ObjectService;
+  readonly keyOperations: KeyOperationsService;
+  readonly namedKeys: NamedKeyService;
+  readonly kms: KmsDispatcher;
 }
 
 /** An opened installation: storage, crypto and services, ready for a transport. */
@@ -96,6 +119,13 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool });
   const tokens = new TokenService({ uow, clock, random });
   const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
+  const objectCache = new ObjectCache(uow, clock);
+  const usage = new UsageRecorder({ uow, clock });
+  const objects = new ObjectService({ ...base, objects: objectCache });
+  const keyOperations = new KeyOperationsService({ crypto, clock, random, objects: objectCache, usage });
+  // Key uses are written in batches (UsageRecorder); a lost flush is retried with the next one.
+  const usageFlush = setInterval(() => void usage.flush().catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed; retrying")), USAGE_FLUSH_MILLIS);
+  usageFlush.unref();
   const services: Services = {
     hierarchy,
     authorityImport: new AuthorityImportService(base),
@@ -115,6 +145,10 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     }),
     clusters,
     kubeadm: new KubeadmSigningService({ uow, clusters, issuance, crypto, clock }),
+    objects,
+    keyOperations,
+    namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),
+    kms: new KmsDispatcher({ objects, operations: keyOperations }),
   };
   return {
     config,
@@ -125,10 +159,26 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     clock,
     services,
     close: async () => {
+      clearInterval(usageFlush);
+      await usage.flush().catch((error: unknown) => logger.warn({ err: error }, "final key usage flush failed"));
       await keyPool.stop();
       await storage.close();
     },
   };
+}
+
+/** The scheduled jobs of this runtime (the one list lives in transports/jobs/schedule.ts). */
+export function scheduledJobs(runtime: Runtime): readonly JobDefinition[] {
+  return schedule({
+    ...runtime.services,
+    renewBeforeSeconds: runtime.config.renewBeforeDays * 86_400,
+    serviceCertificate: { ca: INTERNAL_CA_NAME, names: serviceNames(runtime.config) },
+  });
+}
+
+/** The runner that runs each job once per period slot across replicas. */
+export function jobRunner(runtime: Runtime): JobRunner {
+  return new JobRunner({ uow: runtime.uow, clock: runtime.clock, random: new NodeRandomSource(), holder: `${hostname()}:${process.pid}` });
 }
 
 /** A listening HTTPS service. */
@@ -201,6 +251,7 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const { config, logger } = runtime;
   const { adminToken, identity } = await prepareService(runtime);
   if (adminToken !== undefined) onAdminToken(adminToken);
+  const scheduler = new Scheduler({ runner: jobRunner(runtime), jobs: scheduledJobs(runtime), logger, context: { principal: SYSTEM } });
   const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
   const app = buildHttpApp(runtime);
   const server = createHttpsServer(app, {
@@ -218,11 +269,13 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const boundPort = typeof address === "object" && address !== null ? address.port : port;
   const url = `https://${host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   logger.info({ url, caBundle: path.join(config.dataDir, "ca-bundle.pem") }, "kpki is serving");
+  scheduler.start();
   return {
     server,
     url,
     ...(adminToken === undefined ? {} : { adminToken }),
     stop: async () => {
+      await scheduler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -355,6 +408,52 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
         lines.push(`now set KPKI_MASTER_KEY to the key in ${newKeyFile ?? "?"} (master key ${newKey.id}) and restart every kpki replica`);
       }
       return lines;
+    },
+
+    kmsPlugin: async (options, announce) => {
+      const config = loadConfig(env);
+      const logger = createLogger(config.logLevel).child({ component: "kms-plugin" });
+      // The KEK: this host's database (single node), or a kpki server over HTTPS.
+      let provider: KekProvider;
+      let release: () => Promise<void>;
+      if (options.remote === undefined) {
+        const runtime = await openRuntime(config, logger);
+        const principal = { id: `kms-plugin:${options.key}`, displayName: `KMS v2 plugin (${options.key})` };
+        provider = new InProcessKekProvider({ namedKeys: runtime.services.namedKeys, keyName: options.key, context: { principal } });
+        release = () => runtime.close();
+      } else {
+        const remote = new RemoteKekProvider({ serverUrl: options.remote.server, token: options.remote.token, keyName: options.key, ...(options.remote.caCertPem === undefined ? {} : { caCertPem: options.remote.caCertPem }) });
+        provider = remote;
+        release = async () => remote.close();
+      }
+      const kek = new KekService(provider, options.key);
+      let plugin: Awaited<ReturnType<typeof startKmsPluginServer>>;
+      try {
+        plugin = await startKmsPluginServer({ endpoint: options.listen, kek, logger });
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      const status = await kek.status();
+      const mode = options.remote === undefined ? "in-process" : `remote ${options.remote.server}`;
+      announce(
+        `kpki: KMS v2 plugin for named key ${options.key} (${mode}) listening on unix://${plugin.socketPath}; Status: ${status.healthy ? `ok, key_id ${status.keyId ?? ""}` : `not ok (${status.reason})`}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, "shutting down: finishing in-flight KMS calls");
+          process.off("SIGTERM", stop);
+          process.off("SIGINT", stop);
+          resolve();
+        };
+        process.on("SIGTERM", stop);
+        process.on("SIGINT", stop);
+      });
+      try {
+        await plugin.stop();
+      } finally {
+        await release();
+      }
     },
   };
 }

@@ -15,3 +15,25 @@ export { ObjectCache } from "./object-cache.js";
 export { UsageRecorder, type UsedOperation } from "./usage-recorder.js";
 export { KmsDispatcher, type BatchOutcome, type BatchOptions } from "./kms-dispatcher.js";
 export type { KmsOperation, KmsOperationName, KmsResult } from "./kms-operation.js";
+export {
+  KMS_V2_LIMITS,
+  KEK_FORMAT_ANNOTATION,
+  KekService,
+  kekKeyId,
+  parseKekKeyId,
+  unknownKeyId,
+  assertKeyIdOfVersion,
+  isFullyQualifiedDomainName,
+  assertKmsKeyId,
+  assertKmsCiphertext,
+  assertKmsAnnotations,
+  kekAnnotations,
+  kekAssociatedData,
+  decodeWrappedKey,
+  evaluateKekStatus,
+  type KekProvider,
+  type KekStatus,
+  type KekEncryption,
+  type KekKeyIdParts,
+} from "./kek-service.js";
+export { InProcessKekProvider } from "./in-process-kek-provider.js";

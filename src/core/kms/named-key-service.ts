@@ -2,6 +2,8 @@ import type { Clock } from "../shared/clock.js";
 import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
 import type { KeyOperationsService } from "./key-operations-service.js";
+import { effectiveState } from "./key-state.js";
+import type { State } from "./kmip-vocabulary.js";
 import { kmsError } from "./kms-error.js";
 import { NAMED_KEY_ALGORITHMS, NAMED_KEY_NAME, type KeyVersionUsage, type NamedKey, type NamedKeyAlgorithm } from "./named-key.js";
 import { decodeNamedCiphertext, encodeNamedCiphertext, namedKeyAad } from "./named-key-ciphertext.js";
@@ -170,6 +172,22 @@ export class NamedKeyService {
       return { ciphertext };
     }
     return { ciphertext, plaintext };
+  }
+
+  /**
+   * The version that encrypts now, its managed object's uid and effective state (for health checks
+   * such as the KMS plugin's Status): the key record as encryption sees it (cached), the state read fresh.
+   */
+  async currentVersion(name: string): Promise<{ version: number; uid: string; state: State }> {
+    const key = await this.key(name);
+    const uid = await this.versionUid(name, key.currentVersion);
+    const object = await this.deps.objects.find(uid);
+    return { version: key.currentVersion, uid, state: effectiveState(object, this.deps.clock.now()) };
+  }
+
+  /** The managed object uid of one version (`not_found` when the key has no such version). */
+  async uidOfVersion(name: string, version: number): Promise<string> {
+    return this.versionUid(name, version);
   }
 
   /** Named keys whose automatic rotation is due at `now` (for the scheduler). */

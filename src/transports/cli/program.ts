@@ -4,6 +4,8 @@ import type { CliOutput } from "./cli-io.js";
 import { registerCaCommands } from "./commands/ca-commands.js";
 import { registerCertCommands } from "./commands/cert-commands.js";
 import { registerClusterCommands } from "./commands/cluster-commands.js";
+import { registerKeyCommands } from "./commands/key-commands.js";
+import { registerKmsPluginCommand } from "./commands/kms-plugin-command.js";
 import { registerKubeadmCommands } from "./commands/kubeadm-commands.js";
 import { registerLocalCommands } from "./commands/local-commands.js";
 import { registerTokenCommands } from "./commands/token-commands.js";
@@ -34,6 +36,8 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
   registerTokenCommands(program, deps.io, deps.env);
   registerClusterCommands(program, deps.io, deps.env);
   registerKubeadmCommands(program, deps.io, deps.env);
+  registerKeyCommands(program, deps.io, deps.env);
+  registerKmsPluginCommand(program, deps.io, deps.local, deps.env);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;

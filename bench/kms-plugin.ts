@@ -1,0 +1,129 @@
+/**
+ * The KMS v2 plugin as kube-apiserver uses it: Encrypt and Decrypt of 32-byte seeds by a gRPC
+ * client (from the upstream proto) over the unix socket, sequential and with 8 concurrent callers,
+ * in both modes — in-process (the plugin on its own SQLite database) and remote (the plugin calling
+ * a `kpki serve` process over HTTPS with keep-alive). ARCHITECTURE.md §5 target: p99 under 1 ms
+ * in-process. The gRPC client and the plugin share this process (one event loop), so the figures
+ * include both sides' CPU; in remote mode the REST server is a separate process. The `baseline`
+ * rows are the same plugin with a provider that answers at once: the cost of gRPC over the socket.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openRuntime, type Runtime } from "../src/app.js";
+import { loadConfig } from "../src/config/load-config.js";
+import { LOCAL_OPERATOR } from "../src/core/access/index.js";
+import { InProcessKekProvider, KekService, type KekProvider } from "../src/core/kms/index.js";
+import { createLogger } from "../src/infra/logging/logger.js";
+import { RemoteKekProvider } from "../src/infra/remote-kpki/remote-kek-provider.js";
+import { startKmsPluginServer } from "../src/transports/kms-plugin/server.js";
+import { kmsV2Client, type EncryptResponse, type KmsV2Client } from "../test/helpers/kms-v2-client.js";
+import { closedLoop, createClient } from "./https-client.js";
+import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
+
+export interface KmsPluginFigure {
+  /** `baseline`: the same plugin with a provider that answers at once (gRPC + the KMS v2 checks only). */
+  readonly mode: "baseline" | "in-process" | "remote";
+  readonly operation: "Encrypt" | "Decrypt";
+  readonly concurrency: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface KmsPluginBenchOptions {
+  /** Length of each measured run (default 3000 ms). */
+  readonly durationMs?: number;
+  readonly concurrencies?: readonly number[];
+}
+
+const KEY = "bench-kek";
+const WARM_UP_CALLS = 2000;
+const DECRYPT_POOL = 256;
+
+/** Runs every case against one plugin; the provider is already set up. */
+async function measure(mode: KmsPluginFigure["mode"], provider: KekProvider, socketDir: string, options: Required<KmsPluginBenchOptions>): Promise<KmsPluginFigure[]> {
+  const plugin = await startKmsPluginServer({ endpoint: `unix://${path.join(socketDir, `${mode}.sock`)}`, kek: new KekService(provider, KEY), logger: createLogger("silent") });
+  const client: KmsV2Client = kmsV2Client(plugin.socketPath);
+  const figures: KmsPluginFigure[] = [];
+  try {
+    const status = await client.status();
+    if (status.healthz !== "ok") throw new Error(`plugin not healthy: ${status.healthz}`);
+    const wraps: EncryptResponse[] = [];
+    for (let i = 0; i < WARM_UP_CALLS; i++) {
+      const wrap = await client.encrypt(randomBytes(32));
+      if (wraps.length < DECRYPT_POOL) wraps.push(wrap);
+      await client.decrypt({ ciphertext: wrap.ciphertext, key_id: wrap.key_id, annotations: wrap.annotations });
+    }
+    const seeds = Array.from({ length: 1024 }, () => randomBytes(32));
+    const send = {
+      Encrypt: (i: number) => client.encrypt(seeds[i % seeds.length]!).then(() => true, () => false),
+      Decrypt: (i: number) => {
+        const wrap = wraps[i % wraps.length]!;
+        return client.decrypt({ ciphertext: wrap.ciphertext, key_id: wrap.key_id, annotations: wrap.annotations }).then(() => true, () => false);
+      },
+    };
+    for (const operation of ["Encrypt", "Decrypt"] as const) {
+      for (const concurrency of options.concurrencies) {
+        const result = await closedLoop(concurrency, options.durationMs, send[operation]);
+        figures.push({ mode, operation, concurrency, requests: result.requests, errors: result.errors, perSecond: result.perSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
+      }
+    }
+  } finally {
+    client.close();
+    await plugin.stop();
+  }
+  return figures;
+}
+
+export async function runKmsPluginBench(options: KmsPluginBenchOptions = {}): Promise<KmsPluginFigure[]> {
+  const settings: Required<KmsPluginBenchOptions> = { durationMs: options.durationMs ?? 3000, concurrencies: options.concurrencies ?? [1, 8] };
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), "kpki-bench-kms-"));
+  const figures: KmsPluginFigure[] = [];
+  try {
+    // In-process: the plugin opens the database itself (single-node mode).
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "kpki-bench-kms-data-"));
+    let runtime: Runtime | undefined;
+    try {
+      const config = loadConfig({ KPKI_DATA_DIR: dataDir, DATABASE_URL: `file:${path.join(dataDir, "kpki.db")}`, KPKI_LOG_LEVEL: "silent" });
+      runtime = await openRuntime(config, createLogger("silent"));
+      await runtime.services.namedKeys.create({ principal: LOCAL_OPERATOR }, { name: KEY });
+      const provider = new InProcessKekProvider({ namedKeys: runtime.services.namedKeys, keyName: KEY, context: { principal: { id: "kms-plugin:bench", displayName: "bench" } } });
+      // The floor: transport and checks, with answers made once by the real provider.
+      const fixed = await provider.encrypt(randomBytes(32));
+      const baseline: KekProvider = { status: () => provider.status(), encrypt: async () => fixed, decrypt: async () => new Uint8Array(32) };
+      figures.push(...(await measure("baseline", baseline, socketDir, settings)));
+      figures.push(...(await measure("in-process", provider, socketDir, settings)));
+    } finally {
+      await runtime?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    // Remote: the plugin calls `kpki serve` (another process) over HTTPS.
+    const server = await startBenchServer();
+    const remote = new RemoteKekProvider({ serverUrl: server.url, token: BENCH_TOKEN, caCertPem: server.caBundle, keyName: KEY });
+    try {
+      const rest = createClient(server.url, server.caBundle, BENCH_TOKEN, 1);
+      const created = await rest.call("POST", "/v1/keys", { name: KEY });
+      rest.close();
+      if (created.status !== 201) throw new Error(`creating ${KEY}: ${JSON.stringify(created.body)}`);
+      figures.push(...(await measure("remote", remote, socketDir, settings)));
+    } finally {
+      remote.close();
+      await server.stop();
+    }
+  } finally {
+    rmSync(socketDir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+export function formatKmsPluginBench(figures: readonly KmsPluginFigure[]): string {
+  const rows = [["mode", "operation", "conc.", "ops/s", "p50 ms", "p99 ms", "errors"]];
+  for (const f of figures) rows.push([f.mode, f.operation, String(f.concurrency), f.perSecond.toFixed(0), f.p50Ms.toFixed(3), f.p99Ms.toFixed(3), String(f.errors)]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
+}
