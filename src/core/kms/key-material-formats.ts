@@ -84,17 +84,18 @@ export function decodeAsymmetric(format: KeyFormat, value: string, field: string
   return key.type === "private" ? { kind: "private", pkcs8: new Uint8Array(key.export({ type: "pkcs8", format: "der" })), spki: spkiOf(key), description } : { kind: "public", spki: spkiOf(key), description };
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
 /** Decodes secret bytes: `raw` (base64) or a JWK of kty "oct". */
 export function decodeSecret(format: KeyFormat, value: string, field: string): Uint8Array {
   if (format === "raw") return base64(value, field);
   if (format === "jwk") {
     const jwk = parseJwk(value, field);
     if (jwk.kty !== "oct" || typeof jwk.k !== "string") throw invalid(field, 'a symmetric JWK has kty "oct" and k');
-    try {
-      return new Uint8Array(createSecretKey(Buffer.from(jwk.k, "base64url")).export());
-    } catch {
-      throw invalid(field, "k is not base64url");
-    }
+    // RFC 7515 §2 base64url without padding. Buffer.from(…, "base64url") skips foreign characters and
+    // stops at "=", which would register a different (shorter) key in silence: check first.
+    if (!BASE64URL.test(jwk.k) || jwk.k.length % 4 === 1) throw invalid(field, "k is not base64url (RFC 7515: A-Z a-z 0-9 - _, no padding)");
+    return new Uint8Array(createSecretKey(Buffer.from(jwk.k, "base64url")).export());
   }
   throw kmsError("invalid_input", "Key Format Type Not Supported", `${field}: symmetric keys and secret data are given as raw (base64) or jwk`, field);
 }

@@ -45,6 +45,8 @@ export interface DecryptRequest {
   readonly iv?: Uint8Array;
   readonly aad?: Uint8Array;
   readonly tag?: Uint8Array;
+  /** The tag length Encrypt used (default 16): a tag of any other length is refused, never trusted. */
+  readonly tagLengthBytes?: 12 | 13 | 14 | 15 | 16;
 }
 
 const SIGNATURE_ALGORITHMS_BY_KEY: Readonly<Record<string, readonly SignatureAlgorithm[]>> = {
@@ -74,15 +76,18 @@ export class KeyOperationsService {
   async encrypt(context: RequestContext, request: EncryptRequest): Promise<EncryptResult> {
     assertSize(request.plaintext, "plaintext");
     const object = await this.usable(request.uid, "Encrypt");
-    assertUsage(object.usageMask, "Encrypt", "Encrypt");
     const mode = request.mode ?? (object.algorithm === "RSA" ? "RSA-OAEP-SHA256" : "AES-GCM");
+    // In each branch the object type is checked before the usage mask: no mask could grant an
+    // operation the key type cannot do, so "Invalid Object Type" is the precise reason.
     let result: EncryptResult;
     if (mode === "RSA-OAEP-SHA256") {
       if (object.objectType !== "PublicKey" || object.algorithm !== "RSA" || object.publicKeySpki === undefined) throw wrongType("RSA-OAEP encryption takes an RSA public key", object);
+      assertUsage(object.usageMask, "Encrypt", "Encrypt");
       if (request.iv !== undefined || request.aad !== undefined) throw badParameters("iv/aad do not apply to RSA-OAEP", "iv");
       result = { mode, ciphertext: encryptOaepSha256(object.publicKeySpki, request.plaintext) };
     } else {
       const key = this.aesKey(object);
+      assertUsage(object.usageMask, "Encrypt", "Encrypt");
       const iv = request.iv ?? this.deps.random.bytes(mode === "AES-GCM" ? 12 : 16);
       const output = await this.deps.crypto.encrypt(key, cipherParameters(mode, iv, request.aad, request.tagLengthBytes), request.plaintext);
       result = { mode, ciphertext: output.ciphertext, iv, ...(output.tag === undefined ? {} : { tag: output.tag }) };
@@ -95,17 +100,18 @@ export class KeyOperationsService {
     // A ciphertext may be one padding block longer than the largest plaintext (AES-CBC).
     assertSize(request.ciphertext, "ciphertext", MAX_DATA_BYTES + 16);
     const object = await this.usable(request.uid, "Decrypt");
-    assertUsage(object.usageMask, "Decrypt", "Decrypt");
     const mode = request.mode ?? (object.algorithm === "RSA" ? "RSA-OAEP-SHA256" : "AES-GCM");
     let plaintext: Uint8Array;
     if (mode === "RSA-OAEP-SHA256") {
       if (object.objectType !== "PrivateKey" || object.algorithm !== "RSA" || object.key === undefined) throw wrongType("RSA-OAEP decryption takes an RSA private key", object);
+      assertUsage(object.usageMask, "Decrypt", "Decrypt");
       plaintext = await this.deps.crypto.decrypt(object.key, { mode }, request.ciphertext);
     } else {
       const key = this.aesKey(object);
+      assertUsage(object.usageMask, "Decrypt", "Decrypt");
       if (request.iv === undefined) throw kmsError("invalid_input", "Missing Data", "iv: required to decrypt with AES", "iv");
-      if (mode === "AES-GCM" && request.tag === undefined) throw kmsError("invalid_input", "Missing Data", "tag: required to decrypt with AES-GCM", "tag");
-      plaintext = await this.deps.crypto.decrypt(key, cipherParameters(mode, request.iv, request.aad, request.tag?.length as EncryptRequest["tagLengthBytes"]), request.ciphertext, request.tag);
+      if (mode === "AES-GCM") assertGcmTag(request.tag, request.tagLengthBytes);
+      plaintext = await this.deps.crypto.decrypt(key, cipherParameters(mode, request.iv, request.aad, mode === "AES-GCM" ? (request.tagLengthBytes ?? GCM_TAG_BYTES) : undefined), request.ciphertext, request.tag);
     }
     this.deps.usage.record(context.principal.id, object.uid, "Decrypt");
     return plaintext;
@@ -114,8 +120,8 @@ export class KeyOperationsService {
   async sign(context: RequestContext, request: { uid: string; data: Uint8Array; algorithm?: SignatureAlgorithm }): Promise<{ signature: Uint8Array; algorithm: SignatureAlgorithm }> {
     assertSize(request.data, "data");
     const object = await this.usable(request.uid, "Sign");
-    assertUsage(object.usageMask, "Sign", "Sign");
     if (object.objectType !== "PrivateKey" || object.key === undefined) throw wrongType("Sign takes a private key", object);
+    assertUsage(object.usageMask, "Sign", "Sign");
     const algorithm = signatureAlgorithm(object, request.algorithm);
     const signature = await this.deps.crypto.sign(object.key, algorithm, request.data);
     this.deps.usage.record(context.principal.id, object.uid, "Sign");
@@ -125,8 +131,8 @@ export class KeyOperationsService {
   async verify(context: RequestContext, request: { uid: string; data: Uint8Array; signature: Uint8Array; algorithm?: SignatureAlgorithm }): Promise<boolean> {
     assertSize(request.data, "data");
     const object = await this.usable(request.uid, "SignatureVerify");
-    assertUsage(object.usageMask, "Verify", "Signature Verify");
     if ((object.objectType !== "PublicKey" && object.objectType !== "PrivateKey") || object.publicKeySpki === undefined) throw wrongType("Signature Verify takes a public (or private) key", object);
+    assertUsage(object.usageMask, "Verify", "Signature Verify");
     const valid = verifyWithPublicKey(object.publicKeySpki, signatureAlgorithm(object, request.algorithm), request.data, request.signature);
     this.deps.usage.record(context.principal.id, object.uid, "SignatureVerify");
     return valid;
@@ -135,8 +141,9 @@ export class KeyOperationsService {
   async mac(context: RequestContext, request: { uid: string; data: Uint8Array }): Promise<Uint8Array> {
     assertSize(request.data, "data");
     const object = await this.usable(request.uid, "MAC");
+    const key = this.hmacKey(object);
     assertUsage(object.usageMask, "MACGenerate", "MAC");
-    const mac = await this.deps.crypto.mac(this.hmacKey(object), request.data);
+    const mac = await this.deps.crypto.mac(key, request.data);
     this.deps.usage.record(context.principal.id, object.uid, "MAC");
     return mac;
   }
@@ -145,8 +152,9 @@ export class KeyOperationsService {
   async macVerify(context: RequestContext, request: { uid: string; data: Uint8Array; mac: Uint8Array }): Promise<boolean> {
     assertSize(request.data, "data");
     const object = await this.usable(request.uid, "MACVerify");
+    const key = this.hmacKey(object);
     assertUsage(object.usageMask, "MACVerify", "MAC Verify");
-    const expected = Buffer.from(await this.deps.crypto.mac(this.hmacKey(object), request.data));
+    const expected = Buffer.from(await this.deps.crypto.mac(key, request.data));
     const given = Buffer.from(request.mac);
     this.deps.usage.record(context.principal.id, object.uid, "MACVerify");
     return expected.length === given.length && timingSafeEqual(expected, given);
@@ -194,6 +202,21 @@ function signatureAlgorithm(object: ManagedObject, requested: SignatureAlgorithm
     throw badParameters(`${requested ?? "no"} signature algorithm for a ${object.algorithm ?? ""} key (use ${fitting.join(", ")})`, "algorithm");
   }
   return algorithm;
+}
+
+/** GCM tag length when Encrypt was not told otherwise (NIST SP 800-38D §5.2.1.2: 128 bits). */
+const GCM_TAG_BYTES = 16;
+
+/**
+ * The tag must be as long as Encrypt made it: a verifier that takes the tag's own length lets
+ * whoever alters a stored ciphertext cut a 16-byte tag to 12 and forge with 2^32 less work
+ * (SP 800-38D Appendix C; Node DEP0182).
+ */
+function assertGcmTag(tag: Uint8Array | undefined, tagLengthBytes: number | undefined): void {
+  if (tag === undefined) throw kmsError("invalid_input", "Missing Data", "tag: required to decrypt with AES-GCM", "tag");
+  if (tag.length < 12 || tag.length > GCM_TAG_BYTES) throw badParameters(`an AES-GCM tag is 12 to 16 bytes, got ${tag.length}`, "tag");
+  const expected = tagLengthBytes ?? GCM_TAG_BYTES;
+  if (tag.length !== expected) throw badParameters(`the tag is ${tag.length} bytes but tagLengthBytes is ${expected} (give tagLengthBytes when Encrypt was told a shorter tag)`, "tag");
 }
 
 function assertSize(data: Uint8Array, field: string, limit = MAX_DATA_BYTES): void {

@@ -118,6 +118,9 @@ export class NamedKeyService {
     const now = this.deps.clock.now();
     const next: NamedKey = { ...current, currentVersion: current.currentVersion + 1, lastRotatedAt: now, updatedAt: now };
     await this.deps.objects.rekey(context, currentUid, {
+      // Active at once, whatever the old version's state: rotation is also how a compromised or
+      // expired key is replaced, and a Pre-Active version 2 could not encrypt at all.
+      offsetSeconds: 0,
       extra: { version: { name, version: next.currentVersion } },
       supersede: true,
       alsoInTransaction: async (r) => {

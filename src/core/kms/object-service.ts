@@ -1,5 +1,6 @@
 import type { CryptoBackend } from "../crypto/crypto-backend.js";
 import type { Clock } from "../shared/clock.js";
+import { isDomainError } from "../shared/domain-error.js";
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, type Page } from "../shared/page.js";
 import type { RandomSource } from "../shared/random.js";
 import type { RequestContext } from "../shared/request-context.js";
@@ -52,13 +53,13 @@ export class ObjectService {
       const algorithm = request.algorithm;
       if (algorithm === undefined) throw kmsError("invalid_input", "Missing Data", "algorithm: a symmetric key needs AES or HMAC-SHA256/384/512", "algorithm");
       const length = request.length ?? (algorithm === "AES" ? 256 : (HMAC_BITS[algorithm] ?? 256));
-      const key = await this.deps.crypto.generateSecret(algorithm, length);
+      const key = await this.deps.crypto.generateSecret(algorithm, length).catch(withReason("length"));
       const object = this.factory.build(request, { objectType: "SymmetricKey", algorithm, length, key, ...(internal.version === undefined ? {} : { version: internal.version }) }, now);
       return this.store(context, "create", [object], internal.alsoInTransaction).then(first);
     }
     if (request.algorithm !== undefined) throw kmsError("invalid_input", "Invalid Field", "algorithm: secret data has no algorithm", "algorithm");
     const length = request.length ?? 256;
-    const key = await this.deps.crypto.generateSecret("DATA", length);
+    const key = await this.deps.crypto.generateSecret("DATA", length).catch(withReason("length"));
     return this.store(context, "create", [this.factory.build(request, { objectType: "SecretData", length, key }, now)]).then(first);
   }
 
@@ -78,14 +79,14 @@ export class ObjectService {
       case "SymmetricKey": {
         if (request.algorithm === undefined) throw kmsError("invalid_input", "Missing Data", "algorithm: a symmetric key needs AES or HMAC-SHA256/384/512", "algorithm");
         const raw = decodeSecret(request.format, request.value, "value");
-        const key = await this.deps.crypto.importSecret(request.algorithm, raw);
+        const key = await this.deps.crypto.importSecret(request.algorithm, raw).catch(withReason("value"));
         return this.store(context, "register", [this.factory.build(request, { objectType: "SymmetricKey", algorithm: request.algorithm, length: raw.length * 8, key }, now)]).then(first);
       }
       case "SecretData":
       case "OpaqueObject": {
         if (request.algorithm !== undefined) throw kmsError("invalid_input", "Invalid Field", `algorithm: ${request.objectType} has no algorithm`, "algorithm");
         const raw = decodeSecret(request.format === "jwk" ? "raw" : request.format, request.value, "value");
-        const key = await this.deps.crypto.importSecret("DATA", raw);
+        const key = await this.deps.crypto.importSecret("DATA", raw).catch(withReason("value"));
         return this.store(context, "register", [this.factory.build(request, { objectType: request.objectType, length: raw.length * 8, key }, now)]).then(first);
       }
       case "PrivateKey":
@@ -341,3 +342,17 @@ function defaultFormat(objectType: ObjectType): KeyFormat {
   return objectType === "PrivateKey" ? "pkcs8" : objectType === "PublicKey" ? "spki" : "raw";
 }
 
+
+/**
+ * The crypto backend refuses key lengths it cannot make or take (invalid_input on `length`); the
+ * key service names the KMIP reason (Invalid Field) and the field the client actually sent.
+ */
+function withReason(field: "length" | "value"): (error: unknown) => never {
+  return (error: unknown) => {
+    if (isDomainError(error) && error.code === "invalid_input") {
+      const message = error.message.replace(/^length: /, "");
+      throw kmsError("invalid_input", "Invalid Field", `${field}: ${message}`, field);
+    }
+    throw error;
+  };
+}

@@ -151,8 +151,9 @@ export function modeOf(parameters: CipherParameters): unknown {
 }
 
 /**
- * GCM tag length: `tagLengthBytes` when given (12…16), else 16 on encryption and the tag's own
- * length on decryption (KMIP's Tag Length is optional and the tag carries its length).
+ * GCM tag length: `tagLengthBytes` when given (12…16), else 16, on encryption and on decryption:
+ * the tag's own length is never trusted (a tag cut to 12 bytes would verify with 2^32 less forging
+ * work; SP 800-38D Appendix C, Node DEP0182).
  */
 function gcmTagBytes(requested: unknown, tag: Uint8Array | undefined, decrypting: boolean): number {
   let wanted: number | undefined;
@@ -164,7 +165,8 @@ function gcmTagBytes(requested: unknown, tag: Uint8Array | undefined, decrypting
   }
   if (!decrypting) return wanted ?? GCM_TAG_DEFAULT_BYTES;
   if (!(tag instanceof Uint8Array)) throw badParameter("tag", "AES-GCM decryption needs the authentication tag");
-  if (wanted !== undefined && tag.length !== wanted) throw badParameter("tag", `the tag is ${tag.length} bytes but tagLengthBytes is ${wanted}`);
   if (!inRange(tag.length, GCM_TAG_MIN_BYTES, GCM_TAG_DEFAULT_BYTES)) throw badParameter("tag", `an AES-GCM tag is 12 to 16 bytes, got ${tag.length}`);
-  return tag.length;
+  const expected = wanted ?? GCM_TAG_DEFAULT_BYTES;
+  if (tag.length !== expected) throw badParameter("tag", `the tag is ${tag.length} bytes but tagLengthBytes is ${expected}`);
+  return expected;
 }

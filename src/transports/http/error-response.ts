@@ -122,9 +122,12 @@ function frameworkProblem(error: FrameworkError): Problem | undefined {
   return { status, code, detail, ...(field === undefined ? {} : { field }), ...(errors.length > 0 && status === 400 ? { errors } : {}), ...(error.headers === undefined ? {} : { headers: error.headers }) };
 }
 
+/** The key-service endpoints (KMIP operations over REST). */
+const KEY_SERVICE_PATH = /^\/v1\/(objects|keys|batch|rng)(\/|$)/;
+
 /** The last middleware: every error leaves as problem+json; unexpected ones are logged, not shown. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+  return (error: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (error instanceof DomainError) {
       const status = STATUS[error.code];
@@ -140,7 +143,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const problem = typeof error === "object" && error !== null ? frameworkProblem(error) : undefined;
     if (problem !== undefined) {
-      sendProblem(res, problem);
+      // The key service documents its refusals as KeyProblem (with a KMIP reason), including the
+      // inputs the OpenAPI validator refuses before the request reaches it.
+      const keyServiceInput = problem.status === 400 && problem.errors !== undefined && KEY_SERVICE_PATH.test(req.path);
+      sendProblem(res, keyServiceInput ? { ...problem, kmipResultReason: "Invalid Field" } : problem);
       return;
     }
     (res.locals.kpki === undefined ? logger : requestState(res).log).error({ err: error }, "unexpected error");

@@ -100,6 +100,7 @@ export interface DecryptBody {
   readonly iv?: string;
   readonly aad?: string;
   readonly tag?: string;
+  readonly tagLengthBytes?: 12 | 13 | 14 | 15 | 16;
 }
 
 export interface SignBody {
@@ -237,6 +238,7 @@ export function decryptOperation(uid: string | undefined, body: DecryptBody, pre
       iv: optionalBase64(body.iv, at(prefix, "iv")),
       aad: optionalBase64(body.aad, at(prefix, "aad")),
       tag: optionalBase64(body.tag, at(prefix, "tag")),
+      tagLengthBytes: body.tagLengthBytes,
     },
   };
 }
