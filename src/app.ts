@@ -27,6 +27,10 @@ import {
 import {
   AuthorityImportService,
   CertificateInventory,
+  CrlService,
+  OcspResponder,
+  RevocationService,
+  type RevocationPointers,
   GENERIC_PROFILES,
   HierarchyService,
   IssuanceService,
@@ -63,6 +67,13 @@ function webCryptoProvider(config: Config): WebCryptoProvider {
   return config.cryptoProvider === "peculiar" ? new PeculiarCrypto() : webcrypto;
 }
 
+/** The URLs certificates carry for revocation checking, when a public base URL is configured. */
+function revocationPointers(publicUrl: string | undefined): RevocationPointers | undefined {
+  if (publicUrl === undefined) return undefined;
+  const base = publicUrl.replace(/\/+$/, "");
+  return (ca) => ({ crl: `${base}/v1/authorities/${ca}/crl`, ocsp: `${base}/v1/ocsp`, caIssuers: `${base}/v1/authorities/${ca}/certificate` });
+}
+
 /** How often counted key uses are written (usage counters and aggregated audit entries). */
 const USAGE_FLUSH_MILLIS = 5_000;
 
@@ -85,6 +96,9 @@ export interface Services {
   readonly keyOperations: KeyOperationsService;
   readonly namedKeys: NamedKeyService;
   readonly kms: KmsDispatcher;
+  readonly crls: CrlService;
+  readonly revocation: RevocationService;
+  readonly ocsp: OcspResponder;
 }
 
 /** An opened installation: storage, crypto and services, ready for a transport. */
@@ -116,7 +130,9 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const profiles = new ProfileCatalog(GENERIC_PROFILES);
   const base = { uow, crypto, clock, random };
   const hierarchy = new HierarchyService(base);
-  const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool });
+  const pointers = revocationPointers(config.publicUrl);
+  const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool, ...(pointers === undefined ? {} : { revocationPointers: pointers }) });
+  const crls = new CrlService({ uow, crypto, clock, ...(pointers === undefined ? {} : { deltaUrl: (ca: string) => `${pointers(ca).crl}/delta` }) });
   const tokens = new TokenService({ uow, clock, random });
   const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
   const objectCache = new ObjectCache(uow, clock);
@@ -149,6 +165,9 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     keyOperations,
     namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
+    crls,
+    revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
+    ocsp: new OcspResponder({ uow, crypto, clock }),
   };
   return {
     config,

@@ -72,6 +72,7 @@ describe("without a token", () => {
         "installAuthorityCertificate",
         "issueCertificate",
         "listCertificates",
+        "revokeCertificate",
         "listTokens",
         "revokeToken",
         "listClusters",

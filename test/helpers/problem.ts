@@ -168,6 +168,7 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   installAuthorityCertificate: { certificate: placeholderPem("CERTIFICATE") },
   issueCertificate: { ca: "no-such-ca", profile: "server", keyAlgorithm: "ECDSA-P256", subjectAltNames: ["DNS:sample.example"] },
   createToken: { name: "sample token", role: "reader" },
+  revokeCertificate: { reason: "keyCompromise" },
   createCluster: { name: "sample-cluster", controlPlaneEndpoint: "cp.example.internal:6443", parent: "no-such-parent" },
   updateCluster: { certificateValiditySeconds: 7200 },
   putClusterNode: { role: "worker", addresses: ["10.0.0.9"] },
@@ -208,6 +209,13 @@ const PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   uid: "00000000-0000-7000-8000-000000000000",
   attribute: "x-no-such-attribute",
   key: "no-such-key",
+  // base64 of `30 00`, an empty SEQUENCE: a well-formed path, a malformed OCSPRequest.
+  request: "MAA=",
+};
+
+/** Operations whose body is not JSON: its media type and sample bytes. */
+const RAW_SAMPLE_BODIES: Readonly<Record<string, { readonly type: string; readonly body: Buffer }>> = {
+  ocspPost: { type: "application/ocsp-request", body: Buffer.from([0x30, 0x00]) },
 };
 
 /** The concrete URL of an operation, its path parameters filled with placeholders. */
@@ -233,6 +241,8 @@ export function sampleRequest(app: Express, operation: DocumentedOperation): Tes
     : operation.method === "options" ? agent.options(url)
     : agent.trace(url);
   if (!operation.hasBody) return test;
+  const raw = RAW_SAMPLE_BODIES[operation.operationId];
+  if (raw !== undefined) return test.type(raw.type).send(raw.body);
   const body = SAMPLE_BODIES[operation.operationId];
   if (body === undefined) throw new Error(`no sample body for ${operation.operationId}: add one to SAMPLE_BODIES`);
   return test.send(body);

@@ -8,6 +8,7 @@ export const PERMISSIONS = [
   "ca.manage", // create, import, install, disable CAs
   "certificate.issue", // sign CSRs and issue certificates with server-generated keys
   "certificate.read", // the inventory
+  "certificate.revoke", // revoke issued certificates (final; CRLs and OCSP follow)
   "token.manage", // create, list, revoke API tokens
   "cluster.read", // the cluster inventory
   "cluster.manage", // create and change clusters and their nodes

@@ -1,7 +1,7 @@
 /** Public surface of core/pki: what transports and the composition root import. */
 export type { CertificateAuthority, CaOrigin, CaStatus } from "./certificate-authority.js";
 export type { IssuedCertificate, CertificateStatus } from "./issued-certificate.js";
-export type { AuthorityRepository, CertificateRepository, CertificateQuery, PkiRepositories, EphemeralKeyGenerator, EphemeralKeyPair } from "./ports.js";
+export type { AuthorityRepository, CertificateRepository, CertificateQuery, CrlRecord, CrlRepository, RevokedEntry, PkiRepositories, EphemeralKeyGenerator, EphemeralKeyPair } from "./ports.js";
 export { HierarchyService, DEFAULT_CA_TTL_SECONDS, type CreateAuthorityRequest } from "./hierarchy-service.js";
 export { AuthorityImportService, type ImportAuthorityRequest, type InstallCertificateRequest } from "./authority-import.js";
 export { IssuanceService, type IssueRequest, type IssueResult, type IssueForPublicKeyRequest, type BatchItem, type BatchRequest } from "./issuance-service.js";
@@ -15,3 +15,8 @@ export type { CertificateProfile, SanRule } from "./profiles/profile.js";
 export { keyUsageFor } from "./profiles/profile.js";
 export { assertCaName } from "./authority-names.js";
 export * as x509 from "./x509/index.js";
+export { CrlService, DEFAULT_CRL_POLICY, type CrlPolicy } from "./revocation/crl-service.js";
+export { RevocationService } from "./revocation/revocation-service.js";
+export { OcspResponder } from "./revocation/ocsp-responder.js";
+export { REVOCATION_REASONS, revocationReasonName, type RevocationReason } from "./revocation/revocation-reason.js";
+export type { RevocationPointers } from "./revocation/revocation-pointers.js";

@@ -8,6 +8,7 @@ import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
 import { hashIssueRequest } from "./issue-request-hash.js";
 import { planIssuance, type IssuancePlan } from "./issuance-plan.js";
+import type { RevocationPointers } from "./revocation/revocation-pointers.js";
 import { signPlannedCertificate, type IssuanceRecord } from "./issued-certificate-builder.js";
 import type { IssuedCertificate } from "./issued-certificate.js";
 import { IssuerCache, type ReadyIssuer } from "./issuer-cache.js";
@@ -94,6 +95,7 @@ export class IssuanceService {
       readonly random: RandomSource;
       readonly profiles: ProfileCatalog;
       readonly ephemeralKeys: EphemeralKeyGenerator;
+      readonly revocationPointers?: RevocationPointers;
     },
   ) {
     this.issuers = new IssuerCache(deps.uow, deps.clock);

@@ -6,6 +6,7 @@ import { signCertificate } from "./authority-signer.js";
 import type { IssuancePlan } from "./issuance-plan.js";
 import type { IssuedCertificate } from "./issued-certificate.js";
 import { keyUsageFor } from "./profiles/profile.js";
+import type { RevocationPointers } from "./revocation/revocation-pointers.js";
 import { newSerialNumber, serialHex } from "./serial-number.js";
 import { subjectKeyIdentifier, type CertificateExtensions } from "./x509/extensions.js";
 import { formatGeneralName } from "./x509/general-name.js";
@@ -23,12 +24,12 @@ export interface IssuanceRecord {
  * usages (never the CSR's), SANs, SKI and AKI. Returns the inventory entry, not yet stored.
  */
 export async function signPlannedCertificate(
-  deps: { readonly crypto: CryptoBackend; readonly random: RandomSource },
+  deps: { readonly crypto: CryptoBackend; readonly random: RandomSource; readonly revocationPointers?: RevocationPointers },
   plan: IssuancePlan,
   publicKeySpki: Uint8Array,
   record: IssuanceRecord,
 ): Promise<IssuedCertificate> {
-  const extensions: CertificateExtensions = {
+  const extensions: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = {
     basicConstraints: { ca: false },
     keyUsage: keyUsageFor(plan.profile, plan.keyAlgorithm),
     extendedKeyUsage: plan.profile.extendedKeyUsage,
@@ -36,6 +37,11 @@ export async function signPlannedCertificate(
     subjectKeyIdentifier: subjectKeyIdentifier(publicKeySpki),
     authorityKeyIdentifier: plan.issuer.ca.subjectKeyId,
   };
+  const pointers = deps.revocationPointers?.(plan.issuer.ca.name);
+  if (pointers !== undefined) {
+    extensions.crlDistributionPoints = [pointers.crl];
+    extensions.authorityInfoAccess = { ocsp: [pointers.ocsp], caIssuers: [pointers.caIssuers] };
+  }
   const serial = newSerialNumber(deps.random);
   const der = await signCertificate(deps.crypto, plan.issuer.identity, {
     serialNumber: serial,

@@ -38,13 +38,53 @@ export interface CertificateRepository {
   create(certificate: IssuedCertificate): Promise<void>;
   findById(id: CertificateId): Promise<IssuedCertificate | undefined>;
   findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined>;
+  findBySerial(caId: CaId, serialHex: string): Promise<IssuedCertificate | undefined>;
   list(query: CertificateQuery): Promise<Page<IssuedCertificate>>;
+  /** Marks an active certificate revoked; false when it was already revoked (nothing changed). */
+  markRevoked(id: CertificateId, revokedAt: Date, reasonCode: number): Promise<boolean>;
+  /** Revoked certificates of a CA not expired at `notExpiredAt`, optionally only those revoked at or after `revokedSince`. */
+  listRevoked(caId: CaId, filter: { readonly notExpiredAt: Date }): Promise<readonly RevokedEntry[]>;
+  /** How many certificates of the CA were ever revoked (never decreases: revocation is final). */
+  countRevoked(caId: CaId): Promise<number>;
+}
+
+/** A revoked certificate as CRLs and OCSP need it. */
+export interface RevokedEntry {
+  readonly serialHex: string;
+  readonly revokedAt: Date;
+  readonly reasonCode: number;
+}
+
+/** A CRL as issued (RFC 5280 §5): complete or delta, with its number. */
+export interface CrlRecord {
+  readonly caId: CaId;
+  readonly number: bigint;
+  readonly kind: "full" | "delta";
+  /** A complete CRL that later delta CRLs are relative to. */
+  readonly isBase: boolean;
+  readonly baseNumber?: bigint;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** countRevoked() when the CRL was made: a larger count now means the CRL is behind. */
+  readonly revokedTotal: number;
+  readonly der: Uint8Array;
+}
+
+/** The CRLs each CA issued. */
+export interface CrlRepository {
+  /** Inserts; fails with `conflict` when another writer took the number (the caller retries). */
+  create(crl: CrlRecord, now: Date): Promise<void>;
+  latest(caId: CaId, kind: "full" | "delta"): Promise<CrlRecord | undefined>;
+  latestBase(caId: CaId): Promise<CrlRecord | undefined>;
+  /** The highest CRL number the CA used so far (0 when none). */
+  highestNumber(caId: CaId): Promise<bigint>;
 }
 
 /** The repositories a pki use case may touch inside one transaction. */
 export interface PkiRepositories {
   readonly authorities: AuthorityRepository;
   readonly certificates: CertificateRepository;
+  readonly crls: CrlRepository;
   readonly keyMaterials: KeyMaterialRepository;
   readonly settings: SettingsRepository;
   readonly audit: AuditLog;

@@ -1,7 +1,7 @@
 import type { KeyAlgorithm } from "../../core/crypto/algorithms.js";
 import type { CaId, CertificateId } from "../../core/shared/ids.js";
 import type { Page } from "../../core/shared/page.js";
-import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate } from "../../core/pki/index.js";
+import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate, RevokedEntry } from "../../core/pki/index.js";
 import type { Certificate as CertificateRow, Prisma } from "./generated/sqlite/client.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
 import { uniquely } from "./prisma-errors.js";
@@ -72,6 +72,29 @@ export class PrismaCertificateRepository implements CertificateRepository {
   async findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined> {
     const row = await this.db.certificate.findUnique({ where: { requestedBy_idempotencyKey: { requestedBy, idempotencyKey } } });
     return row === null ? undefined : toDomain(row);
+  }
+
+  async findBySerial(caId: CaId, serialHex: string): Promise<IssuedCertificate | undefined> {
+    const row = await this.db.certificate.findUnique({ where: { caId_serialHex: { caId, serialHex } } });
+    return row === null ? undefined : toDomain(row);
+  }
+
+  async markRevoked(id: CertificateId, revokedAt: Date, reasonCode: number): Promise<boolean> {
+    const { count } = await this.db.certificate.updateMany({ where: { id, status: "active" }, data: { status: "revoked", revokedAt, revocationReason: reasonCode } });
+    return count === 1;
+  }
+
+  async countRevoked(caId: CaId): Promise<number> {
+    return this.db.certificate.count({ where: { caId, status: "revoked" } });
+  }
+
+  async listRevoked(caId: CaId, filter: { readonly notExpiredAt: Date }): Promise<readonly RevokedEntry[]> {
+    const rows = await this.db.certificate.findMany({
+      where: { caId, status: "revoked", notAfter: { gt: filter.notExpiredAt } },
+      select: { serialHex: true, revokedAt: true, revocationReason: true },
+      orderBy: { revokedAt: "asc" },
+    });
+    return rows.map((row) => ({ serialHex: row.serialHex, revokedAt: row.revokedAt ?? filter.notExpiredAt, reasonCode: row.revocationReason ?? 0 }));
   }
 
   async list(query: CertificateQuery): Promise<Page<IssuedCertificate>> {

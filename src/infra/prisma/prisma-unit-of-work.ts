@@ -10,6 +10,7 @@ import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
 import { PrismaClusterRepository } from "./cluster-repository.js";
+import { PrismaCrlRepository } from "./crl-repository.js";
 import { PrismaJobRunRepository } from "./job-run-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
 import { PrismaManagedObjectRepository } from "./managed-object-repository.js";
@@ -50,6 +51,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
     return {
       authorities: new PrismaAuthorityRepository(db, this.provider),
       certificates: new PrismaCertificateRepository(db),
+      crls: new PrismaCrlRepository(db),
       keyMaterials: new PrismaKeyMaterialRepository(db, this.provider),
       managedObjects: new PrismaManagedObjectRepository(db, this.provider),
       namedKeys: new PrismaNamedKeyRepository(db),

@@ -1,5 +1,5 @@
 import type { ApiToken } from "../../core/access/index.js";
-import { x509, type CertificateAuthority, type CertificateProfile, type IssuedCertificate } from "../../core/pki/index.js";
+import { revocationReasonName, x509, type CertificateAuthority, type CertificateProfile, type IssuedCertificate } from "../../core/pki/index.js";
 
 /** PEM of one or more DER certificates, concatenated. */
 export function certificatesPem(ders: readonly Uint8Array[]): string {
@@ -49,6 +49,7 @@ export function certificateJson(certificate: IssuedCertificate, caName: string, 
     serverGeneratedKey: certificate.serverGeneratedKey,
     createdAt: certificate.createdAt.toISOString(),
     ...(certificate.revokedAt === undefined ? {} : { revokedAt: certificate.revokedAt.toISOString() }),
+    ...(certificate.revocationReason === undefined ? {} : { revocationReason: revocationReasonName(certificate.revocationReason) }),
     certificatePem: x509.pemEncode("CERTIFICATE", certificate.der),
   };
 }

@@ -6,6 +6,7 @@ import type { TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
 import type { Logger } from "../../core/shared/logger.js";
 import { authenticate, authorizeOperation, securityHandlers } from "./authenticate.js";
+import { MAX_OCSP_REQUEST_BYTES, revocationRoutes, type RevocationRouteDependencies } from "./routes/revocation.js";
 import { errorHandler } from "./error-response.js";
 import { httpMetrics } from "./http-metrics.js";
 import type { RequestState } from "./request-state.js";
@@ -25,6 +26,7 @@ export interface HttpDependencies
     ClusterRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
+    RevocationRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
@@ -87,6 +89,8 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(requestSetup(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(express.json({ limit: deps.maxBodyBytes, type: ["application/json"], strict: true }));
+  // OCSP requests are DER (RFC 6960 Appendix A.1); a few hundred bytes.
+  app.use(express.raw({ limit: MAX_OCSP_REQUEST_BYTES, type: ["application/ocsp-request"] }));
   app.use(headAsGet);
   app.use(authenticate(deps.tokens));
   app.use(
@@ -104,6 +108,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(authorityRoutes(deps));
   app.use(profileRoutes(deps));
   app.use(certificateRoutes(deps));
+  app.use(revocationRoutes(deps));
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(objectRoutes(deps));

@@ -1,7 +1,7 @@
 import type { TokenService } from "../../core/access/index.js";
-import { applyLifecycleDatesJob, purgeExpiredTokensJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
+import { applyLifecycleDatesJob, purgeExpiredTokensJob, refreshCrlsJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
-import type { HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
+import type { CrlService, HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
 export interface ScheduleDependencies {
@@ -10,6 +10,7 @@ export interface ScheduleDependencies {
   readonly namedKeys: NamedKeyService;
   readonly objects: ObjectService;
   readonly tokens: TokenService;
+  readonly crls: CrlService;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
   readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
@@ -23,5 +24,6 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
     renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
     purgeExpiredTokensJob(deps.tokens),
+    refreshCrlsJob(deps.crls),
   ];
 }

@@ -33,6 +33,11 @@ function extension(oidDer: Uint8Array, critical: boolean, valueDer: Uint8Array):
   return derTlv(0x30, oidDer, critical ? CRITICAL : NOT_CRITICAL, derOctetString(valueDer));
 }
 
+/** One `Extension` (RFC 5280 §4.1): OID, criticality (omitted when false) and the DER value. */
+export function encodeExtension(oid: string, critical: boolean, valueDer: Uint8Array): Uint8Array {
+  return extension(derOid(oid), critical, valueDer);
+}
+
 /**
  * The `Extensions` SEQUENCE, in Go crypto/x509's order (KU, EKU, BC, SKI, AKI, AIA, SAN, CRL DP,
  * then `other`). Criticality follows RFC 5280: basicConstraints and keyUsage critical
@@ -138,7 +143,7 @@ function encodeAuthorityInfoAccess(aia: { ocsp?: readonly string[]; caIssuers?: 
   return derSequence(...items);
 }
 
-function encodeCrlDistributionPoints(uris: readonly string[]): Uint8Array {
+export function encodeCrlDistributionPoints(uris: readonly string[]): Uint8Array {
   if (uris.length === 0) throw invalidInput("crlDistributionPoints", "must contain at least one URI");
   // DistributionPoint { distributionPoint [0] { fullName [0] IMPLICIT GeneralNames } } (RFC 5280 §4.2.1.13);
   // [0] around the DistributionPointName CHOICE is explicit, fullName's [0] replaces the SEQUENCE tag.

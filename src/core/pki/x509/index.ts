@@ -14,3 +14,5 @@ export * from "./csr.js";
 export * from "./csr-builder.js";
 export * from "./certificate-builder.js";
 export * from "./certificate.js";
+export * from "./crl-builder.js";
+export * from "./ocsp.js";

@@ -31,6 +31,23 @@ export const ExtensionOid = {
   authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
 } as const;
 
+/** CRL and CRL entry extensions (RFC 5280 §5.2, §5.3). */
+export const CrlExtensionOid = {
+  crlNumber: "2.5.29.20",
+  deltaCrlIndicator: "2.5.29.27",
+  reasonCode: "2.5.29.21",
+  /** Freshest CRL (§5.2.6): where the delta CRLs of a complete CRL are. */
+  freshestCrl: "2.5.29.46",
+} as const;
+
+/** OCSP (RFC 6960 §4.2.1, §4.4.1). */
+export const OcspOid = {
+  basicResponse: "1.3.6.1.5.5.7.48.1.1",
+  nonce: "1.3.6.1.5.5.7.48.1.2",
+  sha1: "1.3.14.3.2.26",
+  sha256: "2.16.840.1.101.3.4.2.1",
+} as const;
+
 /** Extended key usage purposes (RFC 5280 §4.2.1.12). */
 export const ExtendedKeyUsageOid = {
   serverAuth: "1.3.6.1.5.5.7.3.1",

@@ -40,6 +40,16 @@ export function registerCaCommands(program: Command, io: CliOutput, env: NodeJS.
     io.out(table([["NAME", "PARENT", "ORIGIN", "STATUS", "KEY", "EXPIRES", "SUBJECT"], ...body.items.map((a) => [a.name, a.parent ?? "-", a.origin, a.status, a.keyAlgorithm, a.notAfter ?? "-", a.subject])]));
   });
 
+  withRemoteOptions(
+    ca
+      .command("crl")
+      .description("print the CA's current CRL (PEM); `openssl crl -text -noout` reads it")
+      .argument("<name>")
+      .option("--delta", "the delta CRL instead of the complete one"),
+  ).action(async (name: string, flags: RemoteFlags & { delta?: boolean }) => {
+    io.out(await clientFor(flags, env).text(`/v1/authorities/${encodeURIComponent(name)}/crl${flags.delta === true ? "/delta" : ""}`, "application/x-pem-file"));
+  });
+
   withRemoteOptions(ca.command("get").description("show one CA as JSON").argument("<name>")).action(async (name: string, flags: RemoteFlags) => {
     const { body } = await clientFor(flags, env).json<Authority>("GET", `/v1/authorities/${encodeURIComponent(name)}`);
     io.out(JSON.stringify(body, null, 2) + "\n");

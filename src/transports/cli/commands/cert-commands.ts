@@ -130,6 +130,19 @@ export function registerCertCommands(program: Command, io: CliOutput, env: NodeJ
     io.out(table([["ID", "CA", "PROFILE", "STATUS", "EXPIRES", "SUBJECT"], ...items.map((c) => [c.id, c.ca, c.profile, c.status, c.notAfter, c.subject || c.subjectAltNames.join(",")])]));
   });
 
+  withRemoteOptions(
+    cert
+      .command("revoke")
+      .description("revoke a certificate (final); the CA's CRLs are reissued and OCSP answers revoked at once")
+      .argument("<id>", "certificate id (see `kpki cert list`)")
+      .requiredOption("--reason <reason>", "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn, aACompromise")
+      .option("--json", "print the certificate as JSON"),
+  ).action(async (id: string, flags: RemoteFlags & { reason: string; json?: boolean }) => {
+    const { body } = await clientFor(flags, env).json<Certificate & { revokedAt?: string }>("POST", `/v1/certificates/${encodeURIComponent(id)}/revoke`, { reason: flags.reason });
+    if (flags.json) io.out(JSON.stringify(body, null, 2) + "\n");
+    else io.out(`revoked ${body.id} (serial ${body.serialNumber}, CA ${body.ca}) at ${body.revokedAt ?? "?"}: ${flags.reason}\n`);
+  });
+
   withRemoteOptions(cert.command("get").description("show one certificate").argument("<id>").option("--pem", "print PEM instead of JSON")).action(
     async (id: string, flags: RemoteFlags & { pem?: boolean }) => {
       const client = clientFor(flags, env);

@@ -237,6 +237,22 @@ export function derTime(date: Date): Uint8Array {
   return out;
 }
 
+/** GeneralizedTime `YYYYMMDDHHMMSSZ` whatever the year (RFC 6960 §4.2.2.1 requires it in OCSP). */
+export function derGeneralizedTime(date: Date): Uint8Array {
+  const utcOrGeneralized = derTime(date);
+  if (utcOrGeneralized[0] === 0x18) return utcOrGeneralized;
+  // UTCTime YYMMDDHHMMSSZ for 1950–2049: prefix the century.
+  const yy = (utcOrGeneralized[2] as number) - 0x30;
+  const century = yy >= 5 ? "19" : "20";
+  const out = new Uint8Array(17);
+  out[0] = 0x18;
+  out[1] = 15;
+  out[2] = century.charCodeAt(0);
+  out[3] = century.charCodeAt(1);
+  out.set(utcOrGeneralized.subarray(2), 4);
+  return out;
+}
+
 function put2(out: Uint8Array, pos: number, n: number): number {
   out[pos] = 0x30 + ((n / 10) | 0);
   out[pos + 1] = 0x30 + (n % 10);
