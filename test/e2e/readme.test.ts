@@ -59,7 +59,7 @@ describe("README", () => {
     expect(JSON.parse(result.stdout)).toEqual({ status: "ok" });
   });
 
-  it("walkthrough: issues with curl and the CLI, and openssl verifies both", () => {
+  it("walkthrough: issues with curl and the CLI, openssl verifies both, then sees alice revoked", () => {
     const blocks = shellBlocks("Walkthrough: issue certificates and check them with openssl");
     expect(blocks).toHaveLength(2);
     const result = run(blocks.join("\n"));
@@ -70,5 +70,9 @@ describe("README", () => {
     expect(result.stdout).toContain("TLS Web Server Authentication");
     expect(result.stdout).toMatch(/demo\s+client\s+active/);
     expect(result.stdout).toMatch(/"status": "active"/);
+    expect(result.stdout).toContain("alice.crt: revoked");
+    expect(result.stdout).toContain("Reason: keyCompromise");
+    expect(result.stdout).toContain("Key Compromise");
+    expect(result.stdout).toContain("alice.crt: refused");
   });
 });
