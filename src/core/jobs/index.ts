@@ -4,3 +4,4 @@ export type { JobRun, JobRunRepository, ClaimOutcome } from "./ports.js";
 export { JobRunner, slotOf, type JobOutcome } from "./job-runner.js";
 export { rotateNamedKeysJob } from "./rotate-named-keys.js";
 export { renewAuthoritiesJob, renewServiceCertificateJob, applyLifecycleDatesJob, purgeExpiredTokensJob } from "./maintenance-jobs.js";
+export { retireServiceAccountKeysJob, startServiceAccountKeyRotationsJob } from "./service-account-key-jobs.js";

@@ -15,6 +15,7 @@ import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
 import { profileRoutes } from "./routes/profiles.js";
+import { serviceAccountKeyRoutes, type ServiceAccountKeyRouteDependencies } from "./routes/service-account-keys.js";
 import { serviceRoutes, type ServiceRouteDependencies } from "./routes/service.js";
 import { tokenRoutes } from "./routes/tokens.js";
 
@@ -23,6 +24,7 @@ export interface HttpDependencies
   extends AuthorityRouteDependencies,
     CertificateRouteDependencies,
     ClusterRouteDependencies,
+    ServiceAccountKeyRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
@@ -106,6 +108,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(certificateRoutes(deps));
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
+  app.use(serviceAccountKeyRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
   app.use(errorHandler(deps.logger));

@@ -1,6 +1,16 @@
 import type { TokenService } from "../../core/access/index.js";
-import { applyLifecycleDatesJob, purgeExpiredTokensJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
+import {
+  applyLifecycleDatesJob,
+  purgeExpiredTokensJob,
+  renewAuthoritiesJob,
+  renewServiceCertificateJob,
+  retireServiceAccountKeysJob,
+  rotateNamedKeysJob,
+  startServiceAccountKeyRotationsJob,
+  type JobDefinition,
+} from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
+import type { ServiceAccountKeyService } from "../../core/kubernetes/index.js";
 import type { HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
@@ -10,6 +20,7 @@ export interface ScheduleDependencies {
   readonly namedKeys: NamedKeyService;
   readonly objects: ObjectService;
   readonly tokens: TokenService;
+  readonly serviceAccountKeys: ServiceAccountKeyService;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
   readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
@@ -23,5 +34,8 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
     renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
     purgeExpiredTokensJob(deps.tokens),
+    // Retire before publishing: a cluster whose overlap just ended is idle again and may be due.
+    retireServiceAccountKeysJob(deps.serviceAccountKeys, 3600),
+    startServiceAccountKeyRotationsJob(deps.serviceAccountKeys, 3600),
   ];
 }
