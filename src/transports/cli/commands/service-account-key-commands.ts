@@ -91,7 +91,7 @@ export function registerServiceAccountKeyCommands(cluster: Command, io: CliOutpu
           ...body.versions.map((v) => [String(v.version), v.state, v.algorithm, v.keyId, v.signingFrom ?? "-", v.signingUntil ?? "-", v.retiredAt ?? v.retireAfter ?? "-"]),
         ]),
       );
-      io.out(`rotation: ${body.step === "idle" ? "none in progress" : `step ${body.step}`}; next step: ${body.nextStep}; overlap ${days(body.overlapSeconds)}${body.rotationPeriodSeconds === undefined ? "" : `; a rotation starts every ${days(body.rotationPeriodSeconds)}`}\n`);
+      io.out(`rotation: ${body.step === "idle" ? "none in progress" : `step ${body.step}`}; next step: ${body.nextStep}${body.retireAfter === undefined ? "" : ` (without --force from ${body.retireAfter})`}; overlap ${days(body.overlapSeconds)}${body.rotationPeriodSeconds === undefined ? "" : `; a rotation starts every ${days(body.rotationPeriodSeconds)}`}\n`);
     },
   );
 
