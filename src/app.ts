@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from "./config/load-config.js";
 import { LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
-import { ClusterService, KubeadmSigningService } from "./core/kubernetes/index.js";
+import { ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
 import {
   InProcessKekProvider,
   KekService,
@@ -92,6 +92,7 @@ export interface Services {
   readonly bootstrap: BootstrapService;
   readonly clusters: ClusterService;
   readonly kubeadm: KubeadmSigningService;
+  readonly serviceAccountKeys: ServiceAccountKeyService;
   readonly objects: ObjectService;
   readonly keyOperations: KeyOperationsService;
   readonly namedKeys: NamedKeyService;
@@ -135,6 +136,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const crls = new CrlService({ uow, crypto, clock, ...(pointers === undefined ? {} : { deltaUrl: (ca: string) => `${pointers(ca).crl}/delta` }) });
   const tokens = new TokenService({ uow, clock, random });
   const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
+  const serviceAccountKeys = new ServiceAccountKeyService({ uow, clusters, crypto, clock });
   const objectCache = new ObjectCache(uow, clock);
   const usage = new UsageRecorder({ uow, clock });
   const objects = new ObjectService({ ...base, objects: objectCache });
@@ -160,7 +162,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
       rootCaTtlSeconds: config.rootCaTtlDays * 86_400,
     }),
     clusters,
-    kubeadm: new KubeadmSigningService({ uow, clusters, issuance, crypto, clock }),
+    kubeadm: new KubeadmSigningService({ uow, clusters, issuance, serviceAccountKeys }),
+    serviceAccountKeys,
     objects,
     keyOperations,
     namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),

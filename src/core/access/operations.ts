@@ -39,6 +39,11 @@ export const OPERATION_PERMISSIONS = {
   signKubeadmCsrs: "kubeadm.sign",
   signKubeletServing: "kubeadm.sign",
   getServiceAccountPublicKey: "public",
+  listServiceAccountKeys: "cluster.read",
+  startServiceAccountKeyRotation: "cluster.manage",
+  advanceServiceAccountKeyRotation: "cluster.manage",
+  // sa.key leaves kpki: the permission kubeadm signing (which hands out the same file) needs.
+  exportServiceAccountKeyFiles: "kubeadm.sign",
   // The key service (KMIP operations over REST). A batch is authorized item by item as well.
   createObject: "key.manage",
   createKeyPair: "key.manage",

@@ -5,3 +5,4 @@ export { JobRunner, slotOf, type JobOutcome } from "./job-runner.js";
 export { rotateNamedKeysJob } from "./rotate-named-keys.js";
 export { renewAuthoritiesJob, renewServiceCertificateJob, applyLifecycleDatesJob, purgeExpiredTokensJob } from "./maintenance-jobs.js";
 export { refreshCrlsJob } from "./refresh-crls.js";
+export { retireServiceAccountKeysJob, startServiceAccountKeyRotationsJob } from "./service-account-key-jobs.js";

@@ -9,6 +9,7 @@ import type { UnitOfWork } from "../shared/unit-of-work.js";
 import { authorityName, KUBERNETES_KEY_ALGORITHMS, type CaDomain, type Cluster, type ClusterNode, type KubernetesKeyAlgorithm, type NodeRole } from "./cluster.js";
 import { assertEndpoint, assertNodeName, firstServiceIp, sanFromText } from "./network-names.js";
 import type { KubernetesRepositories } from "./ports.js";
+import { DEFAULT_OVERLAP_SECONDS, MAX_KEY_PERIOD_SECONDS, MIN_OVERLAP_SECONDS, MIN_ROTATION_PERIOD_SECONDS } from "./service-account-key.js";
 
 const YEAR = 365 * 86_400;
 /** Cluster names prefix CA names (`<cluster>.front-proxy-ca` must stay within 63 characters). */
@@ -31,10 +32,27 @@ export interface CreateClusterRequest {
   /** The CA that signs the cluster's CAs (default: the organisation root). */
   readonly parent?: string;
   readonly nodes?: readonly NodeSpec[];
+  /** How long a replaced service-account signing key keeps verifying (default 7 days, at least 1 day). */
+  readonly serviceAccountKeyOverlapSeconds?: number;
+  /** Publish a new service-account key this often (default null: only on request). */
+  readonly serviceAccountKeyRotationPeriodSeconds?: number | null;
 }
 
 /** The settings that may change after creation (the CAs and key algorithm may not). */
-export type UpdateClusterRequest = Partial<Pick<CreateClusterRequest, "controlPlaneEndpoint" | "dnsDomain" | "serviceSubnets" | "apiServerCertSans" | "etcdServerCertSans" | "etcdPeerCertSans" | "certificateValiditySeconds">>;
+export type UpdateClusterRequest = Partial<
+  Pick<
+    CreateClusterRequest,
+    | "controlPlaneEndpoint"
+    | "dnsDomain"
+    | "serviceSubnets"
+    | "apiServerCertSans"
+    | "etcdServerCertSans"
+    | "etcdPeerCertSans"
+    | "certificateValiditySeconds"
+    | "serviceAccountKeyOverlapSeconds"
+    | "serviceAccountKeyRotationPeriodSeconds"
+  >
+>;
 
 export interface NodeSpec {
   readonly name: string;
@@ -47,7 +65,8 @@ const CA_COMMON_NAMES: Readonly<Record<CaDomain, string>> = { ca: "kubernetes", 
 
 /**
  * The cluster inventory. Creating a cluster makes its three issuing CAs (under the root or a named
- * parent) and its sealed service-account key, and stores them with the cluster in one transaction.
+ * parent) and its sealed service-account key (version 1, signing), and stores them with the cluster
+ * in one transaction.
  */
 export class ClusterService {
   constructor(
@@ -77,6 +96,8 @@ export class ClusterService {
       etcdPeerCertSans: request.etcdPeerCertSans ?? [],
       keyAlgorithm,
       certificateValiditySeconds: request.certificateValiditySeconds ?? YEAR,
+      serviceAccountKeyOverlapSeconds: request.serviceAccountKeyOverlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+      serviceAccountKeyRotationPeriodSeconds: request.serviceAccountKeyRotationPeriodSeconds ?? null,
       nodes: (request.nodes ?? []).map((node) => validatedNode(node, now)),
       createdAt: now,
       updatedAt: now,
@@ -111,6 +132,17 @@ export class ClusterService {
       for (const ca of authorities) await storeAuthority(r, context, ca, "intermediate");
       await r.keyMaterials.create({ id: cluster.serviceAccountKeyId, handle: serviceAccountKey.handle, publicKeySpki: serviceAccountKey.publicKeySpki }, now);
       await r.clusters.create(cluster);
+      // Version 1 signs from the start; rotations add versions (ServiceAccountKeyService).
+      await r.serviceAccountKeys.create({
+        clusterId: cluster.id,
+        version: 1,
+        keyMaterialId: cluster.serviceAccountKeyId,
+        algorithm: keyAlgorithm,
+        publicKeySpki: serviceAccountKey.publicKeySpki,
+        state: "signing",
+        createdAt: now,
+        signingFrom: now,
+      });
       await r.audit.record(
         { actor: context.principal.id, action: "cluster.create", target: `cluster:${cluster.id}`, result: "success", requestId: context.requestId, details: { name: cluster.name, keyAlgorithm, nodes: cluster.nodes.length } },
         now,
@@ -185,6 +217,15 @@ function validated<T extends Omit<Cluster, "authorities" | "serviceAccountKeyId"
   }
   if (!Number.isInteger(cluster.certificateValiditySeconds) || cluster.certificateValiditySeconds < 3600 || cluster.certificateValiditySeconds > 5 * 365 * 86_400) {
     throw invalidInput("certificateValiditySeconds", "an integer from 3600 (1 hour) to 5 years");
+  }
+  const overlap = cluster.serviceAccountKeyOverlapSeconds;
+  if (!Number.isInteger(overlap) || overlap < MIN_OVERLAP_SECONDS || overlap > MAX_KEY_PERIOD_SECONDS) {
+    // Reference §5 step 4: the kubelet refreshes projected tokens within 24 h, so less breaks running pods.
+    throw invalidInput("serviceAccountKeyOverlapSeconds", "an integer from 86400 (1 day: the kubelet refreshes projected tokens within 24 h) to 5 years");
+  }
+  const period = cluster.serviceAccountKeyRotationPeriodSeconds;
+  if (period !== null && (!Number.isInteger(period) || period < MIN_ROTATION_PERIOD_SECONDS || period > MAX_KEY_PERIOD_SECONDS)) {
+    throw invalidInput("serviceAccountKeyRotationPeriodSeconds", "null, or an integer from 86400 (1 day) to 5 years");
   }
   const names = new Set<string>();
   for (const node of cluster.nodes) {

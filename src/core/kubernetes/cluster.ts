@@ -44,7 +44,12 @@ export interface Cluster {
   /** Leaf validity (`certificateValidityPeriod`), default one year. */
   readonly certificateValiditySeconds: number;
   readonly authorities: Readonly<Record<CaDomain, CaId>>;
+  /** The key material of the first service-account key (version 1); later versions are in ServiceAccountKeyService. */
   readonly serviceAccountKeyId: KeyMaterialId;
+  /** How long a replaced service-account signing key stays in sa.pub after the switch (reference §5). */
+  readonly serviceAccountKeyOverlapSeconds: number;
+  /** Publish a new service-account key this long after the current one began signing; null = only on request. */
+  readonly serviceAccountKeyRotationPeriodSeconds: number | null;
   readonly nodes: readonly ClusterNode[];
   readonly createdAt: Date;
   readonly updatedAt: Date;

@@ -1,7 +1,4 @@
-import { createPrivateKey } from "node:crypto";
-import type { CryptoBackend } from "../crypto/crypto-backend.js";
-import { x509, type IssuanceService, type IssueResult } from "../pki/index.js";
-import type { Clock } from "../shared/clock.js";
+import type { IssuanceService, IssueResult } from "../pki/index.js";
 import { DomainError, invalidInput } from "../shared/domain-error.js";
 import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
@@ -9,6 +6,7 @@ import { authorityName, type CaDomain, type Cluster, type ClusterNode } from "./
 import type { ClusterService } from "./cluster-service.js";
 import { kubeadmCertificate, materializeProfile, type KubeadmCertificateSpec } from "./kubeadm-profiles.js";
 import type { KubernetesRepositories } from "./ports.js";
+import type { ServiceAccountKeyFiles, ServiceAccountKeyService } from "./service-account-key-service.js";
 
 /** What a node sends: its `generate-csr` CSRs by kubeadm name (DER). */
 export interface KubeadmSignRequest {
@@ -17,11 +15,12 @@ export interface KubeadmSignRequest {
   readonly csrs: ReadonlyMap<string, Uint8Array>;
 }
 
-/** The service-account key pair as kubeadm writes it: sa.key (PKCS#1/SEC1 PEM) and sa.pub (PKIX PEM). */
-export interface ServiceAccountKeyPair {
-  readonly privateKeyPem: string;
-  readonly publicKeyPem: string;
-}
+/**
+ * The service-account files as kubeadm writes them: sa.key (PKCS#1/SEC1 PEM) holds the signing
+ * version for the current rotation step, sa.pub (PKIX PEM blocks) every version the API servers
+ * must accept (reference §5).
+ */
+export type ServiceAccountKeyPair = ServiceAccountKeyFiles;
 
 export interface KubeadmSignResult {
   readonly cluster: Cluster;
@@ -45,8 +44,7 @@ export class KubeadmSigningService {
       readonly uow: UnitOfWork<KubernetesRepositories>;
       readonly clusters: ClusterService;
       readonly issuance: IssuanceService;
-      readonly crypto: CryptoBackend;
-      readonly clock: Clock;
+      readonly serviceAccountKeys: ServiceAccountKeyService;
     },
   ) {}
 
@@ -65,7 +63,7 @@ export class KubeadmSigningService {
       }
     });
     const certificates = await this.deps.issuance.issueBatch(context, { clusterId: cluster.id, items, problems });
-    const serviceAccount = node.role === "control-plane" ? await this.exportServiceAccountKey(context, cluster) : undefined;
+    const serviceAccount = node.role === "control-plane" ? await this.serviceAccountFiles(context, cluster) : undefined;
     return {
       cluster,
       node,
@@ -87,17 +85,6 @@ export class KubeadmSigningService {
     const result = results.get(spec.name);
     if (result === undefined) throw new DomainError("internal", "kubelet-serving result missing");
     return result;
-  }
-
-  /**
-   * The cluster's service-account public key (sa.pub): public (kube-apiserver publishes it as a JWKS),
-   * so a node can check an existing sa.key before anything is signed.
-   */
-  async serviceAccountPublicKey(clusterName: string): Promise<Uint8Array> {
-    const cluster = await this.deps.clusters.get(clusterName);
-    const stored = await this.deps.uow.read((r) => r.keyMaterials.findById(cluster.serviceAccountKeyId));
-    if (stored === undefined) throw new DomainError("internal", `service-account key of cluster ${cluster.name} is missing`);
-    return stored.publicKeySpki;
   }
 
   /** Each domain's issuing CA certificate: only that one certificate, never the root above it. */
@@ -123,21 +110,9 @@ export class KubeadmSigningService {
     return spec;
   }
 
-  /**
-   * The cluster's service-account signing key in kubeadm's format. It has to leave kpki (the API
-   * server reads sa.key from disk), so each export is an audited key use.
-   */
-  private async exportServiceAccountKey(context: RequestContext, cluster: Cluster): Promise<ServiceAccountKeyPair> {
-    const stored = await this.deps.uow.read((r) => r.keyMaterials.findById(cluster.serviceAccountKeyId));
-    if (stored === undefined) throw new DomainError("internal", `service-account key of cluster ${cluster.name} is missing`);
-    const pkcs8 = await this.deps.crypto.exportPrivateKey(stored.handle);
-    const key = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
-    const privateKeyPem = key.export({ type: cluster.keyAlgorithm.startsWith("RSA") ? "pkcs1" : "sec1", format: "pem" }).toString();
-    const now = this.deps.clock.now();
-    await this.deps.uow.run((r) =>
-      r.audit.record({ actor: context.principal.id, action: "cluster.service-account-key.export", target: `cluster:${cluster.id}`, result: "success", requestId: context.requestId, details: { name: cluster.name } }, now),
-    );
-    return { privateKeyPem, publicKeyPem: x509.pemEncode("PUBLIC KEY", stored.publicKeySpki) };
+  /** sa.key and sa.pub for the current rotation step (an audited export of the signing key). */
+  private async serviceAccountFiles(context: RequestContext, cluster: Cluster): Promise<ServiceAccountKeyPair> {
+    return this.deps.serviceAccountKeys.exportFiles(context, cluster.name);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { PkiRepositories } from "../pki/index.js";
 import type { Cluster, ClusterNode } from "./cluster.js";
+import type { ServiceAccountKeyState, ServiceAccountKeyVersion } from "./service-account-key.js";
 
 /** Storage of the cluster inventory. */
 export interface ClusterRepository {
@@ -15,7 +16,34 @@ export interface ClusterRepository {
   deleteNode(clusterId: string, nodeName: string): Promise<boolean>;
 }
 
+/** The dates a state change sets (absent ones stay as they are). */
+export interface ServiceAccountKeyChange {
+  readonly state: ServiceAccountKeyState;
+  readonly signingFrom?: Date;
+  readonly signingUntil?: Date;
+  readonly retireAfter?: Date;
+  readonly retiredAt?: Date;
+}
+
+/** Storage of the versions of each cluster's service-account key (the keys are key materials). */
+export interface ServiceAccountKeyRepository {
+  /** Every version of the cluster, oldest first, with its algorithm and public key. */
+  listByCluster(clusterId: string): Promise<readonly ServiceAccountKeyVersion[]>;
+  /** Inserts a version whose key material is stored; `conflict` when the cluster has that version number already. */
+  create(version: ServiceAccountKeyVersion): Promise<void>;
+  /**
+   * Compare-and-set: moves the version from `from` to `change.state`. False when it was not in
+   * `from` any more (a concurrent step moved it first).
+   */
+  transition(clusterId: string, version: number, from: ServiceAccountKeyState, change: ServiceAccountKeyChange): Promise<boolean>;
+  /** Erases the sealed private key of a version (the public key stays on record). */
+  destroyPrivateKey(keyMaterialId: ServiceAccountKeyVersion["keyMaterialId"], at: Date): Promise<void>;
+  /** Names of the clusters with a verifying version whose overlap ended at or before `now`. */
+  listRetirementDue(now: Date): Promise<readonly string[]>;
+}
+
 /** The repositories Kubernetes use cases touch in one transaction. */
 export interface KubernetesRepositories extends PkiRepositories {
   readonly clusters: ClusterRepository;
+  readonly serviceAccountKeys: ServiceAccountKeyRepository;
 }

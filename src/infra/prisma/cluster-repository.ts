@@ -24,6 +24,8 @@ function toDomain(row: ClusterRow & { nodes: NodeRow[] }): Cluster {
     certificateValiditySeconds: row.certificateValiditySeconds,
     authorities: { ca: row.kubernetesCaId as CaId, "etcd-ca": row.etcdCaId as CaId, "front-proxy-ca": row.frontProxyCaId as CaId },
     serviceAccountKeyId: row.serviceAccountKeyId as KeyMaterialId,
+    serviceAccountKeyOverlapSeconds: row.serviceAccountKeyOverlapSeconds,
+    serviceAccountKeyRotationPeriodSeconds: row.serviceAccountKeyRotationPeriodSeconds,
     nodes: [...row.nodes].sort((a, b) => a.name.localeCompare(b.name)).map(nodeToDomain),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -40,6 +42,8 @@ function settings(cluster: Cluster) {
     etcdServerCertSans: JSON.stringify(cluster.etcdServerCertSans),
     etcdPeerCertSans: JSON.stringify(cluster.etcdPeerCertSans),
     certificateValiditySeconds: cluster.certificateValiditySeconds,
+    serviceAccountKeyOverlapSeconds: cluster.serviceAccountKeyOverlapSeconds,
+    serviceAccountKeyRotationPeriodSeconds: cluster.serviceAccountKeyRotationPeriodSeconds,
     updatedAt: cluster.updatedAt,
   };
 }

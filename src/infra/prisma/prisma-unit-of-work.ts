@@ -16,6 +16,7 @@ import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
 import { PrismaManagedObjectRepository } from "./managed-object-repository.js";
 import { PrismaNamedKeyRepository } from "./named-key-repository.js";
 import type { Database, DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
+import { PrismaServiceAccountKeyRepository } from "./service-account-key-repository.js";
 import { PrismaSettingsRepository } from "./settings-repository.js";
 import { PrismaTokenRepository } from "./token-repository.js";
 
@@ -57,6 +58,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       namedKeys: new PrismaNamedKeyRepository(db),
       tokens: new PrismaTokenRepository(db),
       clusters: new PrismaClusterRepository(db),
+      serviceAccountKeys: new PrismaServiceAccountKeyRepository(db),
       jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),

@@ -16,6 +16,7 @@ import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
 import { profileRoutes } from "./routes/profiles.js";
+import { serviceAccountKeyRoutes, type ServiceAccountKeyRouteDependencies } from "./routes/service-account-keys.js";
 import { serviceRoutes, type ServiceRouteDependencies } from "./routes/service.js";
 import { tokenRoutes } from "./routes/tokens.js";
 
@@ -24,6 +25,7 @@ export interface HttpDependencies
   extends AuthorityRouteDependencies,
     CertificateRouteDependencies,
     ClusterRouteDependencies,
+    ServiceAccountKeyRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
     RevocationRouteDependencies,
@@ -111,6 +113,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(revocationRoutes(deps));
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
+  app.use(serviceAccountKeyRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
   app.use(errorHandler(deps.logger));

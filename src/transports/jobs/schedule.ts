@@ -1,6 +1,17 @@
 import type { TokenService } from "../../core/access/index.js";
-import { applyLifecycleDatesJob, purgeExpiredTokensJob, refreshCrlsJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
+import {
+  applyLifecycleDatesJob,
+  purgeExpiredTokensJob,
+  refreshCrlsJob,
+  renewAuthoritiesJob,
+  renewServiceCertificateJob,
+  retireServiceAccountKeysJob,
+  rotateNamedKeysJob,
+  startServiceAccountKeyRotationsJob,
+  type JobDefinition,
+} from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
+import type { ServiceAccountKeyService } from "../../core/kubernetes/index.js";
 import type { CrlService, HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
@@ -11,6 +22,7 @@ export interface ScheduleDependencies {
   readonly objects: ObjectService;
   readonly tokens: TokenService;
   readonly crls: CrlService;
+  readonly serviceAccountKeys: ServiceAccountKeyService;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
   readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
@@ -25,5 +37,8 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
     purgeExpiredTokensJob(deps.tokens),
     refreshCrlsJob(deps.crls),
+    // Retire before publishing: a cluster whose overlap just ended is idle again and may be due.
+    retireServiceAccountKeysJob(deps.serviceAccountKeys, 3600),
+    startServiceAccountKeyRotationsJob(deps.serviceAccountKeys, 3600),
   ];
 }

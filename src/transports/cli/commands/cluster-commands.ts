@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { parseDuration, table, type CliOutput } from "../cli-io.js";
 import { clientFor, withRemoteOptions, type RemoteFlags } from "../remote-command.js";
+import { registerServiceAccountKeyCommands } from "./service-account-key-commands.js";
 
 /** The cluster fields the CLI prints. */
 interface Cluster {
@@ -23,6 +24,8 @@ interface CreateFlags extends RemoteFlags {
   validity?: string;
   caValidity?: string;
   parent?: string;
+  saKeyOverlap?: string;
+  saKeyRotationPeriod?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -46,7 +49,9 @@ export function registerClusterCommands(program: Command, io: CliOutput, env: No
       .option("--key-algorithm <alg>", "RSA-2048 (default), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384")
       .option("--validity <duration>", "leaf certificate validity (default 365d)")
       .option("--ca-validity <duration>", "validity of the cluster CAs (default 3650d)")
-      .option("--parent <ca>", "the CA that signs the cluster CAs (default kpki-root)"),
+      .option("--parent <ca>", "the CA that signs the cluster CAs (default kpki-root)")
+      .option("--sa-key-overlap <duration>", "how long a replaced service-account key keeps verifying after the switch (default 7d, at least 1d)")
+      .option("--sa-key-rotation-period <duration>", "start a service-account key rotation (publish) this often (default: only on request)"),
   ).action(async (name: string, flags: CreateFlags) => {
     const { body } = await clientFor(flags, env).json<Cluster>("POST", "/v1/clusters", {
       name,
@@ -60,6 +65,8 @@ export function registerClusterCommands(program: Command, io: CliOutput, env: No
       ...(flags.validity === undefined ? {} : { certificateValiditySeconds: parseDuration(flags.validity, "--validity") }),
       ...(flags.caValidity === undefined ? {} : { caValiditySeconds: parseDuration(flags.caValidity, "--ca-validity") }),
       ...(flags.parent === undefined ? {} : { parent: flags.parent }),
+      ...(flags.saKeyOverlap === undefined ? {} : { serviceAccountKeyOverlapSeconds: parseDuration(flags.saKeyOverlap, "--sa-key-overlap") }),
+      ...(flags.saKeyRotationPeriod === undefined ? {} : { serviceAccountKeyRotationPeriodSeconds: parseDuration(flags.saKeyRotationPeriod, "--sa-key-rotation-period") }),
     });
     io.out(`created cluster ${body.name} (${body.keyAlgorithm}); CAs: ${Object.values(body.authorities).join(", ")}\n`);
   });
@@ -73,6 +80,8 @@ export function registerClusterCommands(program: Command, io: CliOutput, env: No
     const { body } = await clientFor(flags, env).json<Cluster>("GET", path(name));
     io.out(JSON.stringify(body, null, 2) + "\n");
   });
+
+  registerServiceAccountKeyCommands(cluster, io, env);
 
   const node = cluster.command("node").description("the nodes of a cluster");
   withRemoteOptions(

@@ -4,7 +4,7 @@ import { readIfExists } from "./file-problems.js";
 import type { PlannedFile } from "./file-transaction.js";
 import { authorityPaths, KUBEADM_AUTHORITIES, serviceAccountPaths, type KubeadmCertificate, type KubeadmCertificatePaths, type KubeadmDirs } from "./kubeadm-files.js";
 import { completeKubeconfig, type Kubeconfig } from "./kubeconfig-file.js";
-import { parsePrivateKeyPem, samePublicKey } from "./private-key-file.js";
+import { planServiceAccountFiles } from "./service-account-files.js";
 import type { SignedBundle } from "./sign-response.js";
 
 // Which files a signed answer becomes (reference/kubernetes.md §1.2, §1.4, §2.2): `<name>.crt`
@@ -33,8 +33,9 @@ export interface BundlePlan {
 /**
  * The files of a signed bundle. Refuses (exit 5, unless `force`) to replace a CA certificate file
  * that holds another CA — the usual sign of pointing at the wrong cluster — and an sa.key holding
- * another key: kubeadm reuses an existing sa.key, and replacing it invalidates every
- * service-account token signed with it.
+ * none of the cluster's service-account keys: kubeadm reuses an existing sa.key, and replacing it
+ * invalidates every service-account token signed with it. An sa.key holding another of the
+ * cluster's keys (a rotation step reaching this node) is replaced by the signing key.
  */
 export function planBundleFiles(options: { dirs: KubeadmDirs; items: readonly BundleItem[]; bundle: SignedBundle; force: boolean }): BundlePlan {
   const { dirs, bundle, force } = options;
@@ -88,39 +89,7 @@ function checkAuthorityFile(file: string, pem: string, what: string, force: bool
 }
 
 function serviceAccountFiles(dirs: KubeadmDirs, bundle: SignedBundle, force: boolean): PlannedFile[] {
-  const pair = bundle.serviceAccount;
-  if (pair === undefined) return [];
-  const paths = serviceAccountPaths(dirs);
-  const currentKey = readIfExists(paths.privateKey);
-  let keyContent = pair.privateKeyPem;
-  if (currentKey !== undefined) {
-    let same = false;
-    try {
-      same = samePublicKey(parsePrivateKeyPem(currentKey, paths.privateKey).publicKeySpki, pair.privateKey.publicKeySpki);
-    } catch {
-      same = false;
-    }
-    if (same) keyContent = currentKey; // kubeadm reuses an existing sa.key; keep the file as it is
-    else if (!force) {
-      throw new CliError(
-        `${paths.privateKey} holds another key than cluster ${bundle.cluster}'s service-account key; replacing it would invalidate every service-account token it signed, so nothing was written (use --force to replace it)`,
-        EXIT.conflict,
-      );
-    }
-  }
-  // sa.pub may list several keys while the signing key is being rotated: keep it if ours is among them.
-  const currentPublic = readIfExists(paths.publicKey);
-  const publicContent = currentPublic !== undefined && keyContent === currentKey && listsPublicKey(currentPublic, pair.privateKey.publicKeySpki) ? currentPublic : pair.publicKeyPem;
-  return [
-    { path: paths.privateKey, content: Buffer.from(keyContent), mode: FILE_MODE.secret },
-    { path: paths.publicKey, content: Buffer.from(publicContent), mode: FILE_MODE.secret },
-  ];
-}
-
-function listsPublicKey(text: string, spki: Uint8Array): boolean {
-  try {
-    return x509.pemDecodeAll(text).some((block) => block.label === "PUBLIC KEY" && samePublicKey(block.der, spki));
-  } catch {
-    return false;
-  }
+  if (bundle.serviceAccount === undefined) return [];
+  // sa.pub keeps kubeadm's mode (client-go keyutil.WriteKey writes it 0600, like sa.key).
+  return planServiceAccountFiles({ paths: serviceAccountPaths(dirs), files: bundle.serviceAccount, cluster: bundle.cluster, force, modes: { privateKey: FILE_MODE.secret, publicKey: FILE_MODE.secret } });
 }

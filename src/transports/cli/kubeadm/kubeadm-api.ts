@@ -46,7 +46,7 @@ export async function fetchAuthorityCertificate(api: KubeadmApi, authority: stri
   return api.text(`/v1/authorities/${encodeURIComponent(authority)}/certificate`, "application/x-pem-file");
 }
 
-/** `GET /v1/clusters/{cluster}/service-account-key` as PEM (public). */
-export async function fetchServiceAccountPublicKey(api: KubeadmApi, cluster: string): Promise<string> {
-  return api.text(`${clusterPath(cluster)}/service-account-key`, "application/x-pem-file");
+/** `GET /v1/clusters/{cluster}/service-account-key?all=true`: sa.pub, every key the cluster's API servers accept now (public). */
+export async function fetchServiceAccountPublicKeys(api: KubeadmApi, cluster: string): Promise<string> {
+  return api.text(`${clusterPath(cluster)}/service-account-key?all=true`, "application/x-pem-file");
 }

@@ -242,6 +242,88 @@ describe("kpki kubeadm sign", () => {
     expect(readFileSync(saKey, "utf8")).toBe(pkcs8);
   });
 
+  describe("while the service-account key is rotated (reference §5: sa.pub lists old and new keys)", () => {
+    const original = () => signer.serviceAccount;
+    let saved: typeof signer.serviceAccount;
+    beforeEach(() => {
+      saved = original();
+    });
+    const restore = () => {
+      signer.serviceAccount = saved;
+    };
+    /** The server in step "switched": sa.key is `next`, sa.pub lists the old key and `next`. */
+    const switchTo = (next: string) => {
+      signer.serviceAccount = { privateKeyPem: next, publicKeyPem: saved.publicKeyPem + privateKeyPublicKey(next) };
+    };
+
+    it("replaces an sa.key holding the old key (listed in sa.pub) with the new signing key, and writes sa.pub with both", async () => {
+      try {
+        const tree = await newTree();
+        const saKey = path.join(tree.certDir, "sa.key");
+        writeFileSync(saKey, saved.privateKeyPem, { mode: 0o600 });
+        const next = traditionalKeyPem(generateKey("ECDSA-P256"), "ec");
+        switchTo(next);
+        const run = await sign(tree);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toContain(`wrote ${saKey} (replaced)\n`);
+        expect(privateKeyPublicKey(readFileSync(saKey, "utf8"))).toBe(privateKeyPublicKey(next));
+        expect(readFileSync(path.join(tree.certDir, "sa.pub"), "utf8")).toBe(privateKeyPublicKey(saved.privateKeyPem) + privateKeyPublicKey(next));
+      } finally {
+        restore();
+      }
+    });
+
+    it("keeps an sa.pub listing the same keys in another order, and an sa.key that already is the signing key", async () => {
+      try {
+        const tree = await newTree();
+        const next = traditionalKeyPem(generateKey("ECDSA-P256"), "ec");
+        switchTo(next);
+        const saKey = path.join(tree.certDir, "sa.key");
+        const saPub = path.join(tree.certDir, "sa.pub");
+        writeFileSync(saKey, next, { mode: 0o600 });
+        const reversed = privateKeyPublicKey(next) + privateKeyPublicKey(saved.privateKeyPem);
+        writeFileSync(saPub, reversed, { mode: 0o600 });
+        const run = await sign(tree);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toContain(`unchanged ${saKey}\n`);
+        expect(run.stderr).toContain(`unchanged ${saPub}\n`);
+        expect(readFileSync(saPub, "utf8")).toBe(reversed);
+      } finally {
+        restore();
+      }
+    });
+
+    it("still refuses an sa.key that is none of the keys sa.pub lists, before anything is signed", async () => {
+      try {
+        switchTo(traditionalKeyPem(generateKey("ECDSA-P256"), "ec"));
+        const tree = await newTree();
+        const saKey = path.join(tree.certDir, "sa.key");
+        writeFileSync(saKey, traditionalKeyPem(generateKey("ECDSA-P256"), "ec"), { mode: 0o600 });
+        const before = snapshotTree(tree.root);
+        const run = await sign(tree);
+        expect(run.code).toBe(EXIT.conflict);
+        expect(run.stderr).toContain(`kpki: ${saKey} holds another key than the service-account key of cluster prod; refusing before anything is signed`);
+        expect(posts()).toBe(0);
+        expect(snapshotTree(tree.root)).toEqual(before);
+      } finally {
+        restore();
+      }
+    });
+
+    it.each<[string, (a: SignAnswer) => unknown, RegExp]>([
+      ["an sa.pub without sa.key's public key", (a) => ({ ...a, serviceAccount: { ...a.serviceAccount, publicKeyPem: privateKeyPublicKey(traditionalKeyPem(generateKey("ECDSA-P256"), "ec")) } }), /serviceAccount.publicKeyPem does not list the public half/],
+      ["an sa.pub holding a certificate", (a) => ({ ...a, serviceAccount: { ...a.serviceAccount, publicKeyPem: `${a.serviceAccount?.publicKeyPem ?? ""}${signer.cas.ca.certificatePem}` } }), /serviceAccount.publicKeyPem/],
+    ])("refuses an answer with %s and writes nothing", async (_what, transform, message) => {
+      const tree = await newTree();
+      server.transform = transform;
+      const before = snapshotTree(tree.root);
+      const run = await sign(tree);
+      expect(run.code).toBe(EXIT.failure);
+      expect(run.stderr).toMatch(message);
+      expect(snapshotTree(tree.root)).toEqual(before);
+    });
+  });
+
   it("refuses to replace a ca.crt of another CA (wrong cluster?) unless --force", async () => {
     const tree = await newTree();
     const caFile = path.join(tree.certDir, "ca.crt");

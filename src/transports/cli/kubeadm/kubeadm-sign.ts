@@ -5,10 +5,10 @@ import { planBundleFiles, type BundleItem } from "./bundle-plan.js";
 import { readCsrTree, type KubeadmCsr } from "./csr-tree-reader.js";
 import { readIfExists } from "./file-problems.js";
 import { actionLine, applyChanges, assertReplaceable, planChanges, type FileChange } from "./file-transaction.js";
-import { fetchAuthorityCertificate, fetchCluster, fetchServiceAccountPublicKey, requestSignatures, type KubeadmApi } from "./kubeadm-api.js";
-import { parsePrivateKeyPem, samePublicKey } from "./private-key-file.js";
+import { fetchAuthorityCertificate, fetchCluster, fetchServiceAccountPublicKeys, requestSignatures, type KubeadmApi } from "./kubeadm-api.js";
 import { authoritiesNeeded, authorityPaths, serviceAccountPaths, type KubeadmDirs } from "./kubeadm-files.js";
-import { validateSignResponse, type SigningItem } from "./sign-response.js";
+import { existingServiceAccountKey, foreignKeyRefusal, parsePublicKeysPem } from "./service-account-files.js";
+import { validateSignResponse, type SignedBundle, type SigningItem } from "./sign-response.js";
 
 // `kpki kubeadm sign`: the external-CA hook. Reads what `kubeadm certs generate-csr` wrote, has
 // kpki sign all of it in one transaction, and writes the pki tree and kubeconfigs kubeadm
@@ -55,11 +55,27 @@ export async function runKubeadmSign(options: KubeadmSignOptions, api: KubeadmAp
   const changes = planChanges(plan.files);
   applyChanges(changes, { remove: removals });
   reportWritten(changes, removals, io);
+  reportServiceAccountKey(bundle, changes, options.dirs, io);
   const written = changes.filter((c) => c.action !== "unchanged").length;
   io.err(`done: ${what}; ${written} file${written === 1 ? "" : "s"} written, ${changes.length - written} unchanged${removals.length === 0 ? "" : `, ${removals.length} CSRs removed`}\n`);
   if (bundle.serviceAccount === undefined && csrs.some((csr) => csr.certificate.name === "apiserver")) {
     io.err("warning: the server sent no service-account key pair (is the node registered as a control-plane node?); kubeadm will create its own sa.key\n");
   }
+}
+
+/**
+ * Which service-account key versions sa.key and sa.pub now hold, when they changed: during a
+ * rotation (reference §5) the operator must restart kube-apiserver (and after a switch
+ * kube-controller-manager) on every control-plane node for the step to take effect.
+ */
+export function reportServiceAccountKey(bundle: SignedBundle, changes: readonly FileChange[], dirs: KubeadmDirs, io: CliOutput): void {
+  const sa = bundle.serviceAccount;
+  if (sa === undefined) return;
+  const paths = Object.values(serviceAccountPaths(dirs));
+  if (!changes.some((change) => paths.includes(change.path) && change.action !== "unchanged")) return;
+  const versions = sa.signingVersion === undefined ? "" : `: sa.key holds version ${sa.signingVersion}, sa.pub lists ${sa.verificationVersions?.join(", ") ?? "?"}`;
+  const step = sa.step === undefined || sa.step === "idle" ? "" : ` (rotation step ${sa.step})`;
+  io.err(`service-account key${versions}${step}; restart kube-apiserver and kube-controller-manager on this node to use them\n`);
 }
 
 /** The signed certificate's destination for a CSR of the tree. */
@@ -97,7 +113,7 @@ async function dryRun(options: KubeadmSignOptions, csrs: readonly KubeadmCsr[], 
   if (node === undefined || node.role === "control-plane") {
     const sa = serviceAccountPaths(options.dirs);
     if (readIfExists(sa.privateKey) === undefined) lines.push(actionLine("create", sa.privateKey), actionLine("create", sa.publicKey));
-    else lines.push(`${actionLine("check", sa.privateKey)} (kept if it holds the cluster's service-account key, refused otherwise unless --force)`);
+    else lines.push(`${actionLine("check", sa.privateKey)} (kept if it holds the cluster's service-account key of this rotation step, replaced if it holds another key of the cluster's sa.pub, refused otherwise unless --force)`);
   }
   for (const csr of csrs) lines.push(actionLine(readIfExists(csr.paths.certificate) === undefined ? "create" : "replace", csr.paths.certificate));
   for (const file of removals) lines.push(actionLine("remove", file));
@@ -126,23 +142,22 @@ async function assertAuthorityFilesMatch(options: KubeadmSignOptions, csrs: read
 }
 
 /**
- * Before anything is signed: an existing sa.key must be the cluster's service-account key (the
- * server returns it only to control-plane nodes, and would then refuse to overwrite a different one
- * — after signing). The public key is public, so this needs no extra permission.
+ * Before anything is signed: an existing sa.key must be one of the keys the cluster's sa.pub lists
+ * (the signing key, or during a rotation the other key: service-account-files.ts says why), else
+ * the server's answer could not be written after signing. sa.pub is public, so this needs no extra
+ * permission.
  */
 async function assertServiceAccountKeyMatches(options: KubeadmSignOptions, api: KubeadmApi): Promise<void> {
   const file = serviceAccountPaths(options.dirs).privateKey;
-  const current = readIfExists(file);
-  if (current === undefined) return;
-  const pem = await fetchServiceAccountPublicKey(api, options.cluster);
-  const spki = x509.pemDecodeOne(pem, ["PUBLIC KEY"], "serviceAccountPublicKey");
-  let same = false;
+  if (readIfExists(file) === undefined) return;
+  let keys: Uint8Array[];
   try {
-    same = samePublicKey(parsePrivateKeyPem(current, file).publicKeySpki, spki);
-  } catch {
-    same = false;
+    keys = parsePublicKeysPem(await fetchServiceAccountPublicKeys(api, options.cluster), "sa.pub of the server");
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`the server's service-account public keys cannot be used: ${error instanceof Error ? error.message : String(error)}`, EXIT.failure);
   }
-  if (!same) throw new CliError(`${file} holds another key than the service-account key of cluster ${options.cluster}; refusing before anything is signed (replacing it would invalidate every token it signed; --force replaces it)`, EXIT.conflict);
+  if (existingServiceAccountKey(file, undefined, keys) !== "listed") throw foreignKeyRefusal(file, options.cluster, "before anything is signed");
 }
 
 function firstCertificate(pem: string): Uint8Array {

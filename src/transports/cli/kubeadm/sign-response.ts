@@ -3,7 +3,8 @@ import { x509 } from "../../../core/pki/index.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { reasonOf } from "./file-problems.js";
 import { authoritiesNeeded, type KubeadmCaName, type KubeadmCertificate } from "./kubeadm-files.js";
-import { encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, samePublicKey, type PrivateKeyFile } from "./private-key-file.js";
+import { samePublicKey } from "./private-key-file.js";
+import { checkServiceAccountFiles, type ServiceAccountFiles } from "./service-account-files.js";
 
 // The answer of `POST /v1/clusters/{cluster}/kubeadm/sign`, checked before a single file is
 // touched: every requested certificate is there, carries the requested key, and was signed by the
@@ -27,13 +28,13 @@ export interface SignedCertificate {
   readonly certificatePem: string;
 }
 
-/** The service-account key pair, in kubeadm's encodings. */
-export interface ServiceAccountKeyPair {
-  readonly privateKey: PrivateKeyFile;
-  /** PKCS#1 or SEC1 PEM, as kubeadm writes sa.key. */
-  readonly privateKeyPem: string;
-  /** PKIX `PUBLIC KEY` PEM, as kubeadm writes sa.pub. */
-  readonly publicKeyPem: string;
+/** The service-account files, in kubeadm's encodings, and which key versions they hold. */
+export interface ServiceAccountKeyPair extends ServiceAccountFiles {
+  /** The version sa.key holds and those sa.pub lists, when the server says (for the log). */
+  readonly signingVersion?: number;
+  readonly verificationVersions?: readonly number[];
+  /** The rotation step (idle, published, switched). */
+  readonly step?: string;
 }
 
 /** A checked answer. */
@@ -52,7 +53,15 @@ const signResponseSchema = z.object({
   node: z.string(),
   certificates: z.record(z.string(), issuedSchema),
   caCertificates: z.record(z.string(), z.string()),
-  serviceAccount: z.object({ privateKeyPem: z.string(), publicKeyPem: z.string() }).optional(),
+  serviceAccount: z
+    .object({
+      privateKeyPem: z.string(),
+      publicKeyPem: z.string(),
+      signingVersion: z.number().int().optional(),
+      verificationVersions: z.array(z.number().int()).optional(),
+      step: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** The JSON body of the sign request. */
@@ -138,21 +147,21 @@ function leafCertificate(pem: string, item: SigningItem, issuer: x509.ParsedCert
   return blocks.map((block) => x509.pemEncode("CERTIFICATE", block.der)).join("");
 }
 
-function serviceAccountKeys(pair: { privateKeyPem: string; publicKeyPem: string }): ServiceAccountKeyPair {
-  let privateKey: PrivateKeyFile;
+// sa.pub may list several keys (a rotation in progress, reference §5); it must list sa.key's.
+function serviceAccountKeys(pair: { privateKeyPem: string; publicKeyPem: string; signingVersion?: number | undefined; verificationVersions?: number[] | undefined; step?: string | undefined }): ServiceAccountKeyPair {
+  let files: ServiceAccountFiles;
   try {
-    privateKey = parsePrivateKeyPem(pair.privateKeyPem, "serviceAccount.privateKeyPem");
+    files = checkServiceAccountFiles(pair, "serviceAccount");
   } catch (error) {
-    throw unusable(reasonOf(error));
+    // The messages name the field (serviceAccount.publicKeyPem…): keep it.
+    throw unusable(error instanceof Error ? error.message : String(error));
   }
-  let publicSpki: Uint8Array;
-  try {
-    publicSpki = x509.pemDecodeOne(pair.publicKeyPem, ["PUBLIC KEY"], "serviceAccount.publicKeyPem");
-  } catch (error) {
-    throw unusable(reasonOf(error));
-  }
-  if (!samePublicKey(publicSpki, privateKey.publicKeySpki)) throw unusable("serviceAccount.publicKeyPem is not the public half of serviceAccount.privateKeyPem");
-  return { privateKey, privateKeyPem: encodePrivateKeyPem(privateKey.key), publicKeyPem: encodePublicKeyPem(privateKey) };
+  return {
+    ...files,
+    ...(pair.signingVersion === undefined ? {} : { signingVersion: pair.signingVersion }),
+    ...(pair.verificationVersions === undefined ? {} : { verificationVersions: pair.verificationVersions }),
+    ...(pair.step === undefined ? {} : { step: pair.step }),
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,6 +1,5 @@
 import { Router, type Request } from "express";
 import { authorityName, type Cluster, type ClusterNode, type ClusterService, type CreateClusterRequest, type KubeadmSigningService, type NodeRole, type UpdateClusterRequest } from "../../../core/kubernetes/index.js";
-import { x509 } from "../../../core/pki/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { derFromPem } from "../pem-input.js";
 import { certificateJson, certificatesPem } from "../presenters.js";
@@ -32,6 +31,8 @@ function clusterJson(cluster: Cluster) {
     etcdPeerCertSans: cluster.etcdPeerCertSans,
     keyAlgorithm: cluster.keyAlgorithm,
     certificateValiditySeconds: cluster.certificateValiditySeconds,
+    serviceAccountKeyOverlapSeconds: cluster.serviceAccountKeyOverlapSeconds,
+    ...(cluster.serviceAccountKeyRotationPeriodSeconds === null ? {} : { serviceAccountKeyRotationPeriodSeconds: cluster.serviceAccountKeyRotationPeriodSeconds }),
     authorities: { ca: authorityName(cluster.name, "ca"), "etcd-ca": authorityName(cluster.name, "etcd-ca"), "front-proxy-ca": authorityName(cluster.name, "front-proxy-ca") },
     nodes: cluster.nodes.map(nodeJson),
     createdAt: cluster.createdAt.toISOString(),
@@ -88,10 +89,6 @@ export function clusterRoutes(deps: ClusterRouteDependencies): Router {
       },
       ...(result.serviceAccount === undefined ? {} : { serviceAccount: result.serviceAccount }),
     });
-  });
-
-  router.get("/v1/clusters/:cluster/service-account-key", async (req, res) => {
-    res.type("application/x-pem-file").send(x509.pemEncode("PUBLIC KEY", await deps.kubeadm.serviceAccountPublicKey(param(req, "cluster"))));
   });
 
   router.post("/v1/clusters/:cluster/nodes/:node/kubelet-serving", async (req, res) => {

@@ -1,0 +1,40 @@
+-- AlterTable
+ALTER TABLE "clusters" ADD COLUMN     "serviceAccountKeyOverlapSeconds" INTEGER NOT NULL DEFAULT 604800,
+ADD COLUMN     "serviceAccountKeyRotationPeriodSeconds" INTEGER;
+
+-- CreateTable
+CREATE TABLE "service_account_keys" (
+    "id" TEXT NOT NULL,
+    "clusterId" TEXT NOT NULL,
+    "version" INTEGER NOT NULL,
+    "keyMaterialId" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL,
+    "signingFrom" TIMESTAMP(3),
+    "signingUntil" TIMESTAMP(3),
+    "retireAfter" TIMESTAMP(3),
+    "retiredAt" TIMESTAMP(3),
+
+    CONSTRAINT "service_account_keys_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "service_account_keys_keyMaterialId_key" ON "service_account_keys"("keyMaterialId");
+
+-- CreateIndex
+CREATE INDEX "service_account_keys_state_retireAfter_idx" ON "service_account_keys"("state", "retireAfter");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "service_account_keys_clusterId_version_key" ON "service_account_keys"("clusterId", "version");
+
+-- AddForeignKey
+ALTER TABLE "service_account_keys" ADD CONSTRAINT "service_account_keys_clusterId_fkey" FOREIGN KEY ("clusterId") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "service_account_keys" ADD CONSTRAINT "service_account_keys_keyMaterialId_fkey" FOREIGN KEY ("keyMaterialId") REFERENCES "key_materials"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- Data: every existing cluster's one service-account key becomes its version 1, the signing key
+-- since the cluster was created (reference/kubernetes.md §5; written by hand, not by Prisma).
+INSERT INTO "service_account_keys" ("id", "clusterId", "version", "keyMaterialId", "state", "createdAt", "signingFrom")
+SELECT 'sa:' || c."id" || ':1', c."id", 1, c."serviceAccountKeyId", 'signing', k."createdAt", c."createdAt"
+FROM "clusters" c JOIN "key_materials" k ON k."id" = c."serviceAccountKeyId";
