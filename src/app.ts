@@ -71,7 +71,7 @@ function webCryptoProvider(config: Config): WebCryptoProvider {
 function revocationPointers(publicUrl: string | undefined): RevocationPointers | undefined {
   if (publicUrl === undefined) return undefined;
   const base = publicUrl.replace(/\/+$/, "");
-  return (ca) => ({ crl: `${base}/v1/authorities/${ca}/crl`, ocsp: `${base}/v1/ocsp`, caIssuers: `${base}/v1/authorities/${ca}/certificate` });
+  return (ca) => ({ crl: `${base}/v1/authorities/${ca}/crl`, ocsp: `${base}/v1/ocsp`, caIssuers: `${base}/v1/authorities/${ca}/certificate?format=der` });
 }
 
 /** How often counted key uses are written (usage counters and aggregated audit entries). */

@@ -84,7 +84,7 @@ export function authorityRoutes(deps: AuthorityRouteDependencies): Router {
   router.get("/v1/authorities/:name/certificate", async (req, res) => {
     const ca = await deps.hierarchy.get(nameOf(req));
     if (ca.certificateDer === undefined) throw new DomainError("wrong_state", `CA ${ca.name} has no certificate yet (pending installation)`);
-    if (req.accepts(["application/x-pem-file", "application/pkix-cert"]) === "application/pkix-cert") {
+    if (req.query.format === "der" || (req.query.format === undefined && req.accepts(["application/x-pem-file", "application/pkix-cert"]) === "application/pkix-cert")) {
       res.type("application/pkix-cert").send(Buffer.from(ca.certificateDer));
       return;
     }
