@@ -173,6 +173,8 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   putClusterNode: { role: "worker", addresses: ["10.0.0.9"] },
   signKubeadmCsrs: { node: "no-such-node", csrs: { kubelet: placeholderPem("CERTIFICATE REQUEST") } },
   signKubeletServing: { csr: placeholderPem("CERTIFICATE REQUEST") },
+  configureClusterEncryption: { mode: "static", provider: "aescbc" },
+  advanceClusterEncryptionRotation: { completedStep: "added" },
   // The key service: a usage mask that cannot apply, a length no curve has, meaningless DER, or
   // (for everything that names an object or a named key) one that does not exist.
   createObject: { objectType: "SymmetricKey", algorithm: "AES", usage: ["Sign"] },

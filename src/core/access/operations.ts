@@ -34,6 +34,11 @@ export const OPERATION_PERMISSIONS = {
   signKubeadmCsrs: "kubeadm.sign",
   signKubeletServing: "kubeadm.sign",
   getServiceAccountPublicKey: "public",
+  getClusterEncryption: "cluster.read",
+  configureClusterEncryption: "cluster.manage",
+  getClusterEncryptionConfig: "cluster.encryption.export",
+  startClusterEncryptionRotation: "cluster.manage",
+  advanceClusterEncryptionRotation: "cluster.manage",
   // The key service (KMIP operations over REST). A batch is authorized item by item as well.
   createObject: "key.manage",
   createKeyPair: "key.manage",

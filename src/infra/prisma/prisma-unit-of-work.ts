@@ -9,6 +9,7 @@ import type { UnitOfWork } from "../../core/shared/unit-of-work.js";
 import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
+import { PrismaClusterEncryptionRepository } from "./cluster-encryption-repository.js";
 import { PrismaClusterRepository } from "./cluster-repository.js";
 import { PrismaJobRunRepository } from "./job-run-repository.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
@@ -55,6 +56,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       namedKeys: new PrismaNamedKeyRepository(db),
       tokens: new PrismaTokenRepository(db),
       clusters: new PrismaClusterRepository(db),
+      clusterEncryption: new PrismaClusterEncryptionRepository(db),
       jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),

@@ -11,6 +11,7 @@ import { httpMetrics } from "./http-metrics.js";
 import type { RequestState } from "./request-state.js";
 import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
+import { clusterEncryptionRoutes, type ClusterEncryptionRouteDependencies } from "./routes/cluster-encryption.js";
 import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
@@ -23,6 +24,7 @@ export interface HttpDependencies
   extends AuthorityRouteDependencies,
     CertificateRouteDependencies,
     ClusterRouteDependencies,
+    ClusterEncryptionRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
@@ -106,6 +108,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(certificateRoutes(deps));
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
+  app.use(clusterEncryptionRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
   app.use(errorHandler(deps.logger));
