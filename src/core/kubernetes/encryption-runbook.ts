@@ -76,16 +76,24 @@ export function rewriteCommands(resources: readonly string[]): string[] {
   });
 }
 
-const next = (cluster: string) => `Then run: kpki kubernetes encryption-config rotate next ${cluster}`;
+/**
+ * The confirmation command, naming the step it confirms: run twice by mistake, the second run is
+ * refused instead of skipping a restart.
+ */
+const next = (cluster: string, step: RotationStep) => `Then run: kpki kubernetes encryption-config rotate next ${cluster} --completed ${step}`;
 
 function pluginInstruction(entry: KmsEntry): string {
   return `Run the KMS v2 plugin on every control-plane node, before kube-apiserver needs it: kpki kms-plugin --listen ${entry.endpoint} --key ${entry.keyName} (with --server and --token-file of a token with role operator, or --in-process on a single-node kpki)`;
 }
 
-function rollOut(restart: string): string[] {
+/** Copy the file everywhere, (first time: point kube-apiserver at it), restart every server. */
+function rollOut(firstTime = false): string[] {
   return [
     `Copy the file to every control-plane node (mode 0600, owner root; e.g. ${SUGGESTED_CONFIG_PATH}): every kube-apiserver must get the same file.`,
-    `${restart} Restart every kube-apiserver, one at a time, waiting until each is ready (kubectl get --raw='/readyz'); with --encryption-provider-config-automatic-reload, wait instead until every server has reloaded the file (about a minute).`,
+    ...(firstTime
+      ? [`If kube-apiserver does not use the file yet, add --encryption-provider-config=${SUGGESTED_CONFIG_PATH} to its flags (kubeadm: apiServer.extraArgs, and an extraVolumes entry mounting /etc/kubernetes/enc).`]
+      : []),
+    "Restart every kube-apiserver, one at a time, waiting until each is ready (kubectl get --raw='/readyz'); with --encryption-provider-config-automatic-reload, wait instead until every server has reloaded the file (about a minute).",
   ];
 }
 
@@ -129,22 +137,16 @@ export function nextAction(setup: ClusterEncryption, clusterName: string): NextA
             : `Step 1 of 4 (added): the ${to} is in the file in second position: the ${from} still encrypts new writes, and every kube-apiserver learns to read the new one.`,
         instructions: [
           ...(plugin === undefined ? [] : [plugin]),
-          ...rollOut(
-            rotation.kind === "enable"
-              ? `If kube-apiserver does not use the file yet, add --encryption-provider-config=${SUGGESTED_CONFIG_PATH} to its flags (kubeadm: apiServer.extraArgs, and an extraVolumes entry mounting /etc/kubernetes/enc).`
-              : "",
-          ),
+          ...rollOut(rotation.kind === "enable"),
           ...(rotation.to.type === "kms" || rotation.to.type === "identity" ? [] : [`Back up the new key ${rotation.to.key} securely: the rendered file holds it (reference §3.5 step 3).`]),
-          next(clusterName),
-        ]
-          .map((line) => line.trim())
-          .filter((line) => line !== ""),
+          next(clusterName, "added"),
+        ],
         commands: [],
       };
     case "promoted":
       return {
         summary: `Step 2 of 4 (promoted): the ${to} is first: new writes are encrypted with it; the ${from} stays in the file to read older data.`,
-        instructions: [...rollOut(""), next(clusterName)].map((line) => line.trim()),
+        instructions: [...rollOut(), next(clusterName, "promoted")],
         commands: [],
       };
     case "rewrite":
@@ -152,7 +154,7 @@ export function nextAction(setup: ClusterEncryption, clusterName: string): NextA
         summary: `Step 3 of 4 (rewrite): the file is unchanged. Every object of ${covered} must now be re-written so that it is encrypted with the ${to}.`,
         instructions: [
           "Run the commands below as a cluster administrator, after every kube-apiserver runs the promoted file; repeat any that fails until it succeeds.",
-          `${next(clusterName)} — the ${from} then leaves the file: anything not re-written would become unreadable.`,
+          `${next(clusterName, "rewrite")} — the ${from} then leaves the file: anything not re-written would become unreadable.`,
         ],
         commands: rewriteCommands(setup.resources),
       };
@@ -160,13 +162,13 @@ export function nextAction(setup: ClusterEncryption, clusterName: string): NextA
       return {
         summary: `Step 4 of 4 (removed): the ${from} is no longer in the file; the ${to} encrypts and reads everything.`,
         instructions: [
-          ...rollOut(""),
+          ...rollOut(),
           ...(rotation.from.type === "kms" ? [`Once every kube-apiserver has restarted, the KMS plugin ${rotation.from.name} is no longer needed: stop it.`] : []),
           ...(rotation.from.type !== "kms" && rotation.from.type !== "identity"
             ? [`kpki keeps the retired key ${rotation.from.key} sealed, outside the file, for restoring etcd backups taken before the rewrite.`]
             : []),
-          `${next(clusterName)} — to finish the rotation.`,
-        ].map((line) => line.trim()),
+          `${next(clusterName, "removed")} — to finish the rotation.`,
+        ],
         commands: [],
       };
   }
