@@ -5,12 +5,16 @@
 // while servers run the previous and the new file side by side, and after each step, every record
 // written so far stays readable. Then the refusals, the export permission and the keys at rest.
 import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmulatedApiserver } from "../fixtures/encryption/static-transformers.js";
 import { encryptionConfigProblems, readableKeysOf, staticSecretsOf, writeKeyOf, type WriteKey } from "../helpers/encryption-config-checks.js";
 import { expectNothingStored, expectProblem } from "../helpers/problem.js";
 import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+import { rotateMasterKey } from "../../src/app.js";
+import { createMasterKeyFile } from "../../src/infra/crypto/master-key.js";
+import { NodeRandomSource } from "../../src/infra/crypto/node-random.js";
 
 /** The API's view of a cluster's encryption (the parts these tests read). */
 interface EncryptionJson {
@@ -464,10 +468,36 @@ describe("the export permission and keys at rest", () => {
       expect(dump).not.toContain(secret.toString("base64"));
     }
     if (t.database.provider === "sqlite") {
-      const path = t.database.url.replace(/^file:/, "");
-      for (const file of [path, `${path}-wal`].filter((name) => existsSync(name)).map((name) => readFileSync(name))) {
+      const dbFile = t.database.url.replace(/^file:/, "");
+      for (const file of [dbFile, `${dbFile}-wal`].filter((name) => existsSync(name)).map((name) => readFileSync(name))) {
         for (const secret of secrets) expect(file.includes(secret)).toBe(false);
       }
+    }
+  });
+});
+
+describe("master-key rotation", () => {
+  it("re-seals the static keys with every other key: after the rotation and a restart the file holds the same keys", async () => {
+    const own = await startTestRuntime();
+    let reopened: TestRuntime | undefined;
+    try {
+      const app = own.app;
+      expect((await request(app).post("/v1/clusters").set(ADMIN).send({ name: "enc-reseal", controlPlaneEndpoint: "cp.reseal.example:6443", keyAlgorithm: "ECDSA-P256" })).status).toBe(201);
+      expect((await request(app).put(url("enc-reseal")).set(ADMIN).send({ mode: "static", provider: "aescbc", existingData: "none" })).status).toBe(200);
+      const before = staticSecretsOf((await request(app).get(url("enc-reseal", "/config")).set(ADMIN)).text);
+      const keyFile = path.join(own.dataDir, "rotated.key");
+      const newKey = await createMasterKeyFile(keyFile, new NodeRandomSource());
+      expect(await rotateMasterKey(own.runtime, newKey, () => undefined)).toBeGreaterThan(0);
+      await own.close({ keepData: true });
+      reopened = await startTestRuntime({ reuse: { database: own.database, dataDir: own.dataDir }, env: { KPKI_MASTER_KEY_FILE: keyFile } });
+      const rows = await reopened.runtime.storage.db.keyMaterial.findMany({ where: { id: { startsWith: "enc-key:" } } });
+      expect(rows.map((row) => row.masterKeyId)).toEqual([newKey.id]);
+      const after = await request(reopened.app).get(url("enc-reseal", "/config")).set(ADMIN);
+      expect(after.status, after.text).toBe(200);
+      expect(staticSecretsOf(after.text)).toEqual(before);
+    } finally {
+      if (reopened === undefined) await own.close();
+      else await reopened.close();
     }
   });
 });
