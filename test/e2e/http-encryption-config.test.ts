@@ -410,6 +410,23 @@ describe("refusals (nothing stored)", () => {
   });
 });
 
+describe("concurrent requests (several operators, or replicas on one database)", () => {
+  it("of five simultaneous starts one wins and one key is made; of five confirmations of the same step one advances", async () => {
+    await createCluster("enc-race");
+    await configure("enc-race", { mode: "static", provider: "aescbc", existingData: "none" });
+    const starts = await Promise.all(Array.from({ length: 5 }, () => request(t.app).post(url("enc-race", "/rotation")).set(ADMIN)));
+    expect(starts.map((res) => res.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    for (const res of starts.filter((r) => r.status === 409)) expectProblem(res, { status: 409, code: "conflict" });
+    const confirmations = await Promise.all(Array.from({ length: 5 }, () => request(t.app).post(url("enc-race", "/rotation/next")).set(ADMIN).send({ completedStep: "added" })));
+    expect(confirmations.map((res) => res.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const after = await state("enc-race");
+    expect(after.step).toBe("promoted");
+    expect(after.keys.map((key) => key.name)).toEqual(["key-1", "key-2"]);
+    const cluster = await t.runtime.storage.db.cluster.findUniqueOrThrow({ where: { name: "enc-race" } });
+    expect(await t.runtime.storage.db.keyMaterial.count({ where: { id: { in: (await t.runtime.storage.db.clusterEncryptionKey.findMany({ where: { clusterId: cluster.id } })).map((k) => k.keyMaterialId) } } })).toBe(2);
+  });
+});
+
 describe("the export permission and keys at rest", () => {
   const cluster = "enc-secrets";
   let yaml: string;

@@ -97,14 +97,13 @@ export class ClusterEncryptionService {
       const entry: ProviderEntry = target.type === "kms" ? target.entry : { type: target.provider, key: created?.key.name ?? "" };
       const base: ClusterEncryption = { clusterId: cluster.id, resources, provider: entry, nextKeyNumber: created === undefined ? 1 : 2, version: 1, createdAt: now, updatedAt: now };
       const setup = existingData === "none" ? base : beginRotation({ ...base, provider: { type: "identity" } }, "enable", entry, now, cluster.name);
-      await this.deps.uow.run(async (r) => {
-        await created?.store(r);
-        await r.clusterEncryption.create(setup).catch((error: unknown) => {
-          if (error instanceof DomainError && error.code === "already_exists") throw new DomainError("conflict", `cluster ${cluster.name}: encryption at rest was configured concurrently; read it again`);
-          throw error;
-        });
-        await this.audit(r, context, cluster, "cluster.encryption.configure", now, { provider: describeEntry(entry), resources: resources.join(","), existingData });
-      });
+      await concurrently(cluster, () =>
+        this.deps.uow.run(async (r) => {
+          await created?.store(r);
+          await r.clusterEncryption.create(setup);
+          await this.audit(r, context, cluster, "cluster.encryption.configure", now, { provider: describeEntry(entry), resources: resources.join(","), existingData });
+        }),
+      );
       return this.get(cluster.name);
     }
     if (request.existingData !== undefined) throw new DomainError("invalid_input", "existingData: applies to the first configuration only", { field: "existingData" });
@@ -243,14 +242,14 @@ export class ClusterEncryptionService {
   /** Writes a changed setup (and a new key) if nobody changed it since `before` was read, with its audit entry. */
   private async save(context: RequestContext, change: SetupChange): Promise<void> {
     const { cluster, before, after } = change;
-    await this.deps.uow.run(async (r) => {
-      await change.key?.store(r);
-      if (!(await r.clusterEncryption.update({ ...after, version: before.version + 1 }, before.version))) {
-        throw new DomainError("conflict", `cluster ${cluster.name}: encryption at rest changed while this request ran; read it again and retry`);
-      }
-      await change.alsoInTransaction?.(r);
-      await this.audit(r, context, cluster, change.action, after.updatedAt, change.details);
-    });
+    await concurrently(cluster, () =>
+      this.deps.uow.run(async (r) => {
+        await change.key?.store(r);
+        if (!(await r.clusterEncryption.update({ ...after, version: before.version + 1 }, before.version))) throw changedConcurrently(cluster);
+        await change.alsoInTransaction?.(r);
+        await this.audit(r, context, cluster, change.action, after.updatedAt, change.details);
+      }),
+    );
   }
 
   /** A new static key, sealed by the crypto backend; stored by the caller's transaction. */
@@ -276,6 +275,23 @@ export class ClusterEncryptionService {
 
   private async audit(r: EncryptionRepositories, context: RequestContext, cluster: Cluster, action: string, at: Date, details: Readonly<Record<string, string | number | boolean>>): Promise<void> {
     await r.audit.record({ actor: context.principal.id, action, target: `cluster:${cluster.id}`, result: "success", requestId: context.requestId, details: { name: cluster.name, ...details } }, at);
+  }
+}
+
+function changedConcurrently(cluster: Cluster): DomainError {
+  return new DomainError("conflict", `cluster ${cluster.name}: encryption at rest changed while this request ran; read it again and retry`);
+}
+
+/**
+ * Runs a write that a concurrent one may beat: the loser hits a unique key (the setup row, or the
+ * name of the key both made) or a changed version, and is told to read again — nothing it did stays.
+ */
+async function concurrently<T>(cluster: Cluster, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "already_exists") throw changedConcurrently(cluster);
+    throw error;
   }
 }
 
