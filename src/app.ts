@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from "./config/load-config.js";
 import { LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
-import { ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
+import { ClusterEncryptionService, ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
 import {
   InProcessKekProvider,
   KekService,
@@ -93,6 +93,7 @@ export interface Services {
   readonly clusters: ClusterService;
   readonly kubeadm: KubeadmSigningService;
   readonly serviceAccountKeys: ServiceAccountKeyService;
+  readonly clusterEncryption: ClusterEncryptionService;
   readonly objects: ObjectService;
   readonly keyOperations: KeyOperationsService;
   readonly namedKeys: NamedKeyService;
@@ -164,6 +165,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     clusters,
     kubeadm: new KubeadmSigningService({ uow, clusters, issuance, serviceAccountKeys }),
     serviceAccountKeys,
+    clusterEncryption: new ClusterEncryptionService({ ...base, clusters }),
     objects,
     keyOperations,
     namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),

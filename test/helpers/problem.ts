@@ -66,12 +66,14 @@ export interface StoredCounts {
   readonly auditEvents: number;
   readonly managedObjects: number;
   readonly namedKeys: number;
+  readonly clusterEncryptions: number;
+  readonly clusterEncryptionKeys: number;
 }
 
 /** Counts the stored rows straight from the database (not through the API under test). */
 export async function storedCounts(t: TestRuntime): Promise<StoredCounts> {
   const db = t.runtime.storage.db;
-  const [certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys] = await Promise.all([
+  const [certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys, clusterEncryptions, clusterEncryptionKeys] = await Promise.all([
     db.certificate.count(),
     db.certificateAuthority.count(),
     db.keyMaterial.count(),
@@ -79,11 +81,13 @@ export async function storedCounts(t: TestRuntime): Promise<StoredCounts> {
     db.auditEvent.count(),
     db.managedObject.count(),
     db.namedKey.count(),
+    db.clusterEncryption.count(),
+    db.clusterEncryptionKey.count(),
   ]);
-  return { certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys };
+  return { certificates, authorities, keyMaterials, tokens, auditEvents, managedObjects, namedKeys, clusterEncryptions, clusterEncryptionKeys };
 }
 
-/** Runs `refused` and asserts it stored nothing at all (no certificate, CA, key, token, managed object, named key or audit row). */
+/** Runs `refused` and asserts it stored nothing at all (no certificate, CA, key, token, managed object, named key, encryption setup or key, or audit row). */
 export async function expectNothingStored<T>(t: TestRuntime, refused: () => Promise<T>): Promise<T> {
   const before = await storedCounts(t);
   const result = await refused();
@@ -176,6 +180,8 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   signKubeletServing: { csr: placeholderPem("CERTIFICATE REQUEST") },
   startServiceAccountKeyRotation: { keyAlgorithm: "ECDSA-P256" },
   advanceServiceAccountKeyRotation: { step: "switch" },
+  configureClusterEncryption: { mode: "static", provider: "aescbc" },
+  advanceClusterEncryptionRotation: { completedStep: "added" },
   // The key service: a usage mask that cannot apply, a length no curve has, meaningless DER, or
   // (for everything that names an object or a named key) one that does not exist.
   createObject: { objectType: "SymmetricKey", algorithm: "AES", usage: ["Sign"] },

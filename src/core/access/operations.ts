@@ -44,6 +44,11 @@ export const OPERATION_PERMISSIONS = {
   advanceServiceAccountKeyRotation: "cluster.manage",
   // sa.key leaves kpki: the permission kubeadm signing (which hands out the same file) needs.
   exportServiceAccountKeyFiles: "kubeadm.sign",
+  getClusterEncryption: "cluster.read",
+  configureClusterEncryption: "cluster.manage",
+  getClusterEncryptionConfig: "cluster.encryption.export",
+  startClusterEncryptionRotation: "cluster.manage",
+  advanceClusterEncryptionRotation: "cluster.manage",
   // The key service (KMIP operations over REST). A batch is authorized item by item as well.
   createObject: "key.manage",
   createKeyPair: "key.manage",

@@ -11,7 +11,8 @@ export const PERMISSIONS = [
   "certificate.revoke", // revoke issued certificates (final; CRLs and OCSP follow)
   "token.manage", // create, list, revoke API tokens
   "cluster.read", // the cluster inventory
-  "cluster.manage", // create and change clusters and their nodes
+  "cluster.manage", // create and change clusters and their nodes, their encryption at rest and its rotation
+  "cluster.encryption.export", // render a cluster's EncryptionConfiguration, which holds its static encryption keys
   "kubeadm.sign", // sign a node's kubeadm CSRs (and kubelet serving certificates) for a cluster
   "key.read", // managed-object metadata and attributes, Locate, named-key information (never key material)
   "key.manage", // create, register, change attributes, activate, revoke, destroy, re-key; create, update and rotate named keys

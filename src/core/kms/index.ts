@@ -2,7 +2,7 @@
 export * from "./kmip-vocabulary.js";
 export type { ManagedObject, ObjectLink, KeyVersionRef } from "./managed-object.js";
 export { CUSTOM_ATTRIBUTE } from "./managed-object.js";
-export { NAMED_KEY_ALGORITHMS, type NamedKey, type NamedKeyAlgorithm, type KeyVersionUsage } from "./named-key.js";
+export { NAMED_KEY_ALGORITHMS, NAMED_KEY_NAME, type NamedKey, type NamedKeyAlgorithm, type KeyVersionUsage } from "./named-key.js";
 export type { ManagedObjectRepository, NamedKeyRepository, KmsRepositories, LocateQuery, DateRange } from "./ports.js";
 export { ALLOWED_STATES, effectiveState, type LifecycleOperation } from "./key-state.js";
 export { KEY_FORMATS, type KeyFormat } from "./key-material-formats.js";
@@ -37,3 +37,4 @@ export {
   type KekKeyIdParts,
 } from "./kek-service.js";
 export { InProcessKekProvider } from "./in-process-kek-provider.js";
+export { unixEndpointSocketPath } from "./unix-endpoint.js";

@@ -1,6 +1,8 @@
+import type { NamedKeyRepository } from "../kms/index.js";
 import type { PkiRepositories } from "../pki/index.js";
 import type { Cluster, ClusterNode } from "./cluster.js";
 import type { ServiceAccountKeyState, ServiceAccountKeyVersion } from "./service-account-key.js";
+import type { ClusterEncryption, EncryptionKey } from "./encryption-at-rest.js";
 
 /** Storage of the cluster inventory. */
 export interface ClusterRepository {
@@ -42,8 +44,29 @@ export interface ServiceAccountKeyRepository {
   listRetirementDue(now: Date): Promise<readonly string[]>;
 }
 
+/** Storage of a cluster's encryption at rest and its static keys (the secrets stay in key_materials). */
+export interface ClusterEncryptionRepository {
+  find(clusterId: string): Promise<ClusterEncryption | undefined>;
+  /** Inserts; fails with `already_exists` when the cluster has one. */
+  create(setup: ClusterEncryption): Promise<void>;
+  /** Replaces provider, rotation, next key number, version and updatedAt if the stored version is still `expectedVersion`; false otherwise. */
+  update(setup: ClusterEncryption, expectedVersion: number): Promise<boolean>;
+  /** Inserts a key; fails with `already_exists` on a name the cluster used before. */
+  createKey(key: EncryptionKey): Promise<void>;
+  /** Marks a key retired (it stays stored). */
+  retireKey(clusterId: string, name: string, at: Date): Promise<void>;
+  /** Every key of the cluster, oldest first. */
+  listKeys(clusterId: string): Promise<readonly EncryptionKey[]>;
+}
+
 /** The repositories Kubernetes use cases touch in one transaction. */
 export interface KubernetesRepositories extends PkiRepositories {
   readonly clusters: ClusterRepository;
   readonly serviceAccountKeys: ServiceAccountKeyRepository;
+  readonly clusterEncryption: ClusterEncryptionRepository;
+}
+
+/** What encryption-at-rest use cases read besides: the named keys a KMS provider may use. */
+export interface EncryptionRepositories extends KubernetesRepositories {
+  readonly namedKeys: NamedKeyRepository;
 }

@@ -9,6 +9,7 @@ import type { UnitOfWork } from "../../core/shared/unit-of-work.js";
 import { PrismaAuditLog } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
+import { PrismaClusterEncryptionRepository } from "./cluster-encryption-repository.js";
 import { PrismaClusterRepository } from "./cluster-repository.js";
 import { PrismaCrlRepository } from "./crl-repository.js";
 import { PrismaJobRunRepository } from "./job-run-repository.js";
@@ -59,6 +60,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       tokens: new PrismaTokenRepository(db),
       clusters: new PrismaClusterRepository(db),
       serviceAccountKeys: new PrismaServiceAccountKeyRepository(db),
+      clusterEncryption: new PrismaClusterEncryptionRepository(db),
       jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),

@@ -3,6 +3,7 @@ import { DomainError } from "../../core/shared/domain-error.js";
 import type { CliOutput } from "./cli-io.js";
 import { registerCaCommands } from "./commands/ca-commands.js";
 import { registerCertCommands } from "./commands/cert-commands.js";
+import { registerKubernetesCommands } from "./commands/encryption-config-commands.js";
 import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerKeyCommands } from "./commands/key-commands.js";
 import { registerKmsPluginCommand } from "./commands/kms-plugin-command.js";
@@ -36,6 +37,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
   registerTokenCommands(program, deps.io, deps.env);
   registerClusterCommands(program, deps.io, deps.env);
   registerKubeadmCommands(program, deps.io, deps.env);
+  registerKubernetesCommands(program, deps.io, deps.env);
   registerKeyCommands(program, deps.io, deps.env);
   registerKmsPluginCommand(program, deps.io, deps.local, deps.env);
   try {

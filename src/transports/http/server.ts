@@ -12,6 +12,7 @@ import { httpMetrics } from "./http-metrics.js";
 import type { RequestState } from "./request-state.js";
 import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
+import { clusterEncryptionRoutes, type ClusterEncryptionRouteDependencies } from "./routes/cluster-encryption.js";
 import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
@@ -26,6 +27,7 @@ export interface HttpDependencies
     CertificateRouteDependencies,
     ClusterRouteDependencies,
     ServiceAccountKeyRouteDependencies,
+    ClusterEncryptionRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
     RevocationRouteDependencies,
@@ -114,6 +116,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(tokenRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(serviceAccountKeyRoutes(deps));
+  app.use(clusterEncryptionRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
   app.use(errorHandler(deps.logger));
