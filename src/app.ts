@@ -52,6 +52,8 @@ import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pen
 import { createLogger } from "./infra/logging/logger.js";
 import { defaultMigrationsDir, Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
+import { verifyAuditChain } from "./infra/prisma/audit-verifier.js";
+import { createDatabase } from "./infra/prisma/prisma-client.js";
 import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
@@ -385,6 +387,22 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
         return lines;
       } finally {
         await migrator.close();
+      }
+    },
+
+    verifyAudit: async ({ expectHead }, progress) => {
+      const target = databaseTarget(loadConfig(env));
+      if (target.provider === "sqlite" && !existsSync(target.filename)) throw new ConfigError(`${target.filename} does not exist: nothing to verify`);
+      // Only the database: verifying the log needs no master key and changes nothing.
+      const db = createDatabase(target);
+      try {
+        const result = await verifyAuditChain(db, { ...(expectHead === undefined ? {} : { expectHead }), progress: (checked) => progress(`  ${checked} entries checked`) });
+        const head = result.head === undefined ? "the log is empty" : `head: seq ${result.head.seq} hash ${result.head.hash} (record it; --expect-head ${result.head.seq}:${result.head.hash} later detects removed newest entries)`;
+        return result.problems.length === 0
+          ? { ok: true, lines: [`audit log intact: ${result.entries} entries`, head] }
+          : { ok: false, lines: [`audit log BROKEN: ${result.problems.length} problem(s) in ${result.entries} entries`, ...result.problems.map((problem) => `  ${problem}`), head] };
+      } finally {
+        await db.$disconnect();
       }
     },
 

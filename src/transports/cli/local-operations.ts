@@ -19,6 +19,8 @@ export interface LocalOperations {
   migrate(options: { statusOnly: boolean }): Promise<readonly string[]>;
   /** Re-seals every stored key under a new master key; returns lines to print. */
   rotateMasterKey(options: { newKeyFile?: string }, progress: (line: string) => void): Promise<readonly string[]>;
+  /** Checks the audit hash chain on this host's database; `ok` false names every break. */
+  verifyAudit(options: { expectHead?: { seq: number; hash: string } }, progress: (line: string) => void): Promise<{ ok: boolean; lines: readonly string[] }>;
   /** Runs the KMS v2 plugin until SIGTERM/SIGINT; `announce` receives human messages (listening, status). */
   kmsPlugin(options: KmsPluginOptions, announce: (text: string) => void): Promise<void>;
 }

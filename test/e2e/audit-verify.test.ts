@@ -1,0 +1,126 @@
+// `kpki audit verify` (the built CLI, against the database of the run) passes on an untouched log
+// and names the entry after a row is edited, deleted or reordered, and — given the head recorded
+// earlier — when the newest entries were cut off. Each tampering is undone before the next.
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runKpki } from "../helpers/process.js";
+import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+
+interface Row {
+  seq: number;
+  id: string;
+  time: Date;
+  actor: string;
+  action: string;
+  target: string;
+  result: string;
+  requestId: string | null;
+  details: string;
+  prevHash: string;
+  hash: string;
+}
+
+let t: TestRuntime;
+let rows: Row[];
+
+const verify = (extra: readonly string[] = []) => runKpki(["audit", "verify", ...extra], { env: { KPKI_DATA_DIR: t.dataDir, DATABASE_URL: t.database.url, KPKI_LOG_LEVEL: "silent" } });
+const db = () => t.runtime.storage.db;
+
+/** Writes `row` back exactly as it was (all columns but seq). */
+async function restore(row: Row): Promise<void> {
+  await db().auditEvent.update({ where: { seq: row.seq }, data: { id: row.id, time: row.time, actor: row.actor, action: row.action, target: row.target, result: row.result, requestId: row.requestId, details: row.details, prevHash: row.prevHash, hash: row.hash } });
+}
+
+beforeAll(async () => {
+  t = await startTestRuntime();
+  for (const name of ["audit-a", "audit-b", "audit-c"]) {
+    const created = await request(t.app).post("/v1/tokens").set(ADMIN).send({ name, role: "reader" });
+    expect(created.status).toBe(201);
+  }
+  const ca = await request(t.app).post("/v1/authorities").set(ADMIN).send({ name: "audit-verify-ca", type: "intermediate", parent: "kpki-root", subject: { commonName: "Audit Verify CA" } });
+  expect(ca.status).toBe(201);
+  rows = (await db().auditEvent.findMany({ orderBy: { seq: "asc" } }));
+  expect(rows.length).toBeGreaterThanOrEqual(6);
+}, 60_000);
+
+afterAll(async () => {
+  await t.close();
+});
+
+const middle = () => rows[Math.floor(rows.length / 2)] as Row;
+
+describe("kpki audit verify", () => {
+  it("passes on the untouched log and prints the head", async () => {
+    const result = await verify();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`audit log intact: ${rows.length} entries`);
+    const last = rows.at(-1) as Row;
+    expect(result.stdout).toContain(`head: seq ${last.seq} hash ${last.hash}`);
+  });
+
+  it("names an edited entry", async () => {
+    const victim = middle();
+    await db().auditEvent.update({ where: { seq: victim.seq }, data: { details: JSON.stringify({ note: "nothing happened here" }) } });
+    try {
+      const result = await verify();
+      expect(result.code).toBe(5);
+      expect(result.stdout).toContain("audit log BROKEN: 1 problem(s)");
+      expect(result.stdout).toContain(`entry seq ${victim.seq} (id ${victim.id}, ${victim.action} on ${victim.target}) was edited`);
+    } finally {
+      await restore(victim);
+    }
+    expect((await verify()).code).toBe(0);
+  });
+
+  it("names where an entry was deleted", async () => {
+    const victim = middle();
+    const index = rows.indexOf(victim);
+    const next = rows[index + 1] as Row;
+    const before = rows[index - 1] as Row;
+    await db().auditEvent.delete({ where: { seq: victim.seq } });
+    try {
+      const result = await verify();
+      expect(result.code).toBe(5);
+      expect(result.stdout).toContain(`entry seq ${next.seq} (id ${next.id}) does not follow entry seq ${before.seq}`);
+    } finally {
+      await db().auditEvent.create({ data: victim });
+    }
+    expect((await verify()).code).toBe(0);
+  });
+
+  it("names reordered entries (two rows' contents swapped)", async () => {
+    const first = rows[2] as Row;
+    const second = rows[3] as Row;
+    // prevHash and id are unique: park one row on placeholder values while swapping.
+    await db().auditEvent.update({ where: { seq: first.seq }, data: { id: "parked", prevHash: "parked" } });
+    await db().auditEvent.update({ where: { seq: second.seq }, data: { id: first.id, time: first.time, actor: first.actor, action: first.action, target: first.target, result: first.result, requestId: first.requestId, details: first.details, prevHash: first.prevHash, hash: first.hash } });
+    await db().auditEvent.update({ where: { seq: first.seq }, data: { id: second.id, time: second.time, actor: second.actor, action: second.action, target: second.target, result: second.result, requestId: second.requestId, details: second.details, prevHash: second.prevHash, hash: second.hash } });
+    try {
+      const result = await verify();
+      expect(result.code).toBe(5);
+      expect(result.stdout).toContain(`entry seq ${first.seq} (id ${second.id}) does not follow entry seq ${(rows[1] as Row).seq}`);
+    } finally {
+      await db().auditEvent.update({ where: { seq: first.seq }, data: { id: "parked", prevHash: "parked" } });
+      await restore(second);
+      await restore(first);
+    }
+    expect((await verify()).code).toBe(0);
+  });
+
+  it("with the head recorded earlier, names newest entries that were cut off", async () => {
+    const last = rows.at(-1) as Row;
+    const head = `${last.seq}:${last.hash}`;
+    expect((await verify(["--expect-head", head])).code).toBe(0);
+    await db().auditEvent.delete({ where: { seq: last.seq } });
+    try {
+      const shorter = await verify();
+      expect(shorter.code).toBe(0); // a cut-off tail is still a valid chain by itself …
+      const result = await verify(["--expect-head", head]);
+      expect(result.code).toBe(5); // … but not against the head recorded before
+      expect(result.stdout).toContain(`entry seq ${last.seq} recorded earlier is missing`);
+    } finally {
+      await db().auditEvent.create({ data: last });
+    }
+    expect((await verify(["--expect-head", "not-a-head"])).code).toBe(2);
+  });
+});
