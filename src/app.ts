@@ -9,7 +9,7 @@ import type { Express } from "express";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "./config/config.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
-import { LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
+import { AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
 import { ClusterEncryptionService, ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
@@ -101,6 +101,7 @@ export interface Services {
   readonly namedKeys: NamedKeyService;
   readonly kms: KmsDispatcher;
   readonly crls: CrlService;
+  readonly auditTrail: AuditTrail;
   readonly revocation: RevocationService;
   readonly ocsp: OcspResponder;
 }
@@ -173,6 +174,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
     crls,
+    auditTrail: new AuditTrail({ uow }),
     revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
     ocsp: new OcspResponder({ uow, crypto, clock }),
   };

@@ -124,3 +124,27 @@ describe("kpki audit verify", () => {
     expect((await verify(["--expect-head", "not-a-head"])).code).toBe(2);
   });
 });
+
+describe("GET /v1/audit", () => {
+  it("an auditor reads the trail with filters and pages; a reader may not; the auditor may do nothing else", async () => {
+    const auditor = await request(t.app).post("/v1/tokens").set(ADMIN).send({ name: "the-auditor", role: "auditor" });
+    expect(auditor.status, auditor.text).toBe(201);
+    const bearer = { Authorization: `Bearer ${(auditor.body as { token: string }).token}` };
+    const all = await request(t.app).get("/v1/audit?limit=500").set(bearer);
+    expect(all.status, all.text).toBe(200);
+    const items = (all.body as { items: { seq: number; action: string; hash: string }[] }).items;
+    expect(items.map((item) => item.seq)).toEqual([...items.map((item) => item.seq)].sort((a, b) => a - b));
+    expect(items.some((item) => item.action === "token.create")).toBe(true);
+    const tokens = await request(t.app).get("/v1/audit?action=token.create&limit=2").set(bearer);
+    expect((tokens.body as { items: { action: string }[] }).items.every((item) => item.action === "token.create")).toBe(true);
+    const cursor = (tokens.body as { nextCursor?: string }).nextCursor;
+    expect(cursor).toBeDefined();
+    const next = await request(t.app).get(`/v1/audit?action=token.create&limit=2&cursor=${cursor ?? ""}`).set(bearer);
+    expect((next.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(all.body)).not.toContain((auditor.body as { token: string }).token);
+    const reader = await request(t.app).post("/v1/tokens").set(ADMIN).send({ name: "not-an-auditor", role: "reader" });
+    expect((await request(t.app).get("/v1/audit").set({ Authorization: `Bearer ${(reader.body as { token: string }).token}` })).status).toBe(403);
+    expect((await request(t.app).get("/v1/certificates").set(bearer)).status).toBe(403);
+    expect((await request(t.app).get("/v1/audit?cursor=abc").set(bearer)).status).toBe(400);
+  });
+});

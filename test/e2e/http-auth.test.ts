@@ -75,6 +75,7 @@ describe("without a token", () => {
         "revokeCertificate",
         "listTokens",
         "revokeToken",
+        "listAuditEvents",
         "listClusters",
         "getCluster",
         "createCluster",

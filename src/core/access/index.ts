@@ -7,3 +7,4 @@ export { ANONYMOUS, LOCAL_OPERATOR, SYSTEM, type Principal } from "./principal.j
 export type { RequestContext } from "../shared/request-context.js";
 export type { ApiToken, TokenRepository } from "./api-token.js";
 export { TokenService, TOKEN_PREFIX, hashToken, type AccessRepositories, type CreatedToken, type CreateTokenRequest } from "./token-service.js";
+export { AuditTrail, type AuditFilter } from "./audit-trail.js";

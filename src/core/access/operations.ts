@@ -30,6 +30,7 @@ export const OPERATION_PERMISSIONS = {
   createToken: "token.manage",
   listTokens: "token.manage",
   revokeToken: "token.manage",
+  listAuditEvents: "audit.read",
   listClusters: "cluster.read",
   getCluster: "cluster.read",
   createCluster: "cluster.manage",

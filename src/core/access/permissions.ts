@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   "certificate.read", // the inventory
   "certificate.revoke", // revoke issued certificates (final; CRLs and OCSP follow)
   "token.manage", // create, list, revoke API tokens
+  "audit.read", // read the audit trail
   "cluster.read", // the cluster inventory
   "cluster.manage", // create and change clusters and their nodes, their encryption at rest and its rotation
   "cluster.encryption.export", // render a cluster's EncryptionConfiguration, which holds its static encryption keys

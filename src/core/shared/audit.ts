@@ -19,3 +19,28 @@ export interface AuditEvent {
 export interface AuditLog {
   record(event: AuditEvent, at: Date): Promise<void>;
 }
+
+/** A recorded entry as the audit trail shows it (details parsed back; never holds a secret). */
+export interface AuditRecord extends AuditEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly time: Date;
+  readonly hash: string;
+}
+
+/** Filters for reading the trail; all optional, combined with AND; keyset-paginated by seq. */
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly target?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly limit: number;
+  /** seq of the last entry of the previous page. */
+  readonly afterSeq?: number;
+}
+
+/** Read side of the audit log. */
+export interface AuditReader {
+  list(query: AuditQuery): Promise<{ readonly items: readonly AuditRecord[]; readonly nextSeq?: number }>;
+}

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { AuditEvent, AuditLog } from "../../core/shared/audit.js";
+import type { AuditEvent, AuditLog, AuditQuery, AuditReader, AuditRecord } from "../../core/shared/audit.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
 
 /** prevHash of the first entry. */
@@ -57,5 +57,38 @@ export class PrismaAuditLog implements AuditLog {
       prevHash: last?.hash ?? AUDIT_GENESIS_HASH,
     };
     await this.db.auditEvent.create({ data: { ...fields, hash: auditEntryHash(fields) } });
+  }
+}
+
+/** Reads `audit_events` by the indexed filters, oldest first, keyset-paginated by seq. */
+export class PrismaAuditReader implements AuditReader {
+  constructor(private readonly db: DatabaseTransaction) {}
+
+  async list(query: AuditQuery): Promise<{ readonly items: readonly AuditRecord[]; readonly nextSeq?: number }> {
+    const rows = await this.db.auditEvent.findMany({
+      where: {
+        ...(query.actor === undefined ? {} : { actor: query.actor }),
+        ...(query.action === undefined ? {} : { action: query.action }),
+        ...(query.target === undefined ? {} : { target: query.target }),
+        ...(query.since === undefined && query.until === undefined ? {} : { time: { ...(query.since === undefined ? {} : { gte: query.since }), ...(query.until === undefined ? {} : { lt: query.until }) } }),
+        ...(query.afterSeq === undefined ? {} : { seq: { gt: query.afterSeq } }),
+      },
+      orderBy: { seq: "asc" },
+      take: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map((row) => ({
+      seq: row.seq,
+      id: row.id,
+      time: row.time,
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      result: row.result === "failure" ? ("failure" as const) : ("success" as const),
+      ...(row.requestId === null ? {} : { requestId: row.requestId }),
+      details: JSON.parse(row.details) as Record<string, string | number | boolean | null>,
+      hash: row.hash,
+    }));
+    const last = items.at(-1);
+    return rows.length > query.limit && last !== undefined ? { items, nextSeq: last.seq } : { items };
   }
 }

@@ -4,9 +4,10 @@ import type { KmsRepositories } from "../../core/kms/ports.js";
 import type { JobRunRepository } from "../../core/jobs/ports.js";
 import type { KubernetesRepositories } from "../../core/kubernetes/index.js";
 import type { PkiRepositories } from "../../core/pki/index.js";
+import type { AuditReader } from "../../core/shared/audit.js";
 import type { SettingsRepository } from "../../core/shared/settings.js";
 import type { UnitOfWork } from "../../core/shared/unit-of-work.js";
-import { PrismaAuditLog } from "./audit-log.js";
+import { PrismaAuditLog, PrismaAuditReader } from "./audit-log.js";
 import { PrismaAuthorityRepository } from "./authority-repository.js";
 import { PrismaCertificateRepository } from "./certificate-repository.js";
 import { PrismaClusterEncryptionRepository } from "./cluster-encryption-repository.js";
@@ -26,7 +27,7 @@ export type Repositories = PkiRepositories &
   KubernetesRepositories &
   AccessRepositories &
   KeyMaterialRepositories &
-  KmsRepositories & { readonly settings: SettingsRepository } & { readonly jobRuns: JobRunRepository };
+  KmsRepositories & { readonly settings: SettingsRepository } & { readonly auditReader: AuditReader } & { readonly jobRuns: JobRunRepository };
 
 /** How long a transaction may wait for a connection and run; signing happens outside it. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
@@ -64,6 +65,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
       audit: new PrismaAuditLog(db, this.provider),
+      auditReader: new PrismaAuditReader(db),
     };
   }
 }

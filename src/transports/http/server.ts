@@ -6,6 +6,7 @@ import type { TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
 import type { Logger } from "../../core/shared/logger.js";
 import { authenticate, authorizeOperation, securityHandlers } from "./authenticate.js";
+import { auditRoutes, type AuditRouteDependencies } from "./routes/audit.js";
 import { MAX_OCSP_REQUEST_BYTES, revocationRoutes, type RevocationRouteDependencies } from "./routes/revocation.js";
 import { errorHandler } from "./error-response.js";
 import { httpMetrics } from "./http-metrics.js";
@@ -31,6 +32,7 @@ export interface HttpDependencies
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
     RevocationRouteDependencies,
+    AuditRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
@@ -114,6 +116,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(certificateRoutes(deps));
   app.use(revocationRoutes(deps));
   app.use(tokenRoutes(deps));
+  app.use(auditRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(serviceAccountKeyRoutes(deps));
   app.use(clusterEncryptionRoutes(deps));
