@@ -21,6 +21,7 @@ import {
   NamedKeyService,
   ObjectCache,
   ObjectService,
+  RecentDecryptionGuard,
   UsageRecorder,
   type KekProvider,
 } from "./core/kms/index.js";
@@ -99,8 +100,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens storage (verifying the master key, migrating) and wires the services. */
-export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/** Opens storage (verifying the master key, migrating) and wires the services; `clock` is for tests that move time. */
+export async function openRuntime(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<Runtime> {
   const random = new NodeRandomSource();
   const storage = await openStorage(config, { logger, random });
   const crypto = new WebCryptoBackend({ crypto: webCryptoProvider(config), keyRing: storage.keyRing, random });
@@ -112,7 +113,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
       logger.error({ wrappingKeyId, count, currentMasterKeyId: storage.keyRing.current.id }, "stored keys are sealed under a master key that is not loaded: they cannot be used until re-sealed with `kpki master-key rotate`");
     }
   }
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
   const profiles = new ProfileCatalog(GENERIC_PROFILES);
   const base = { uow, crypto, clock, random };
   const hierarchy = new HierarchyService(base);
@@ -121,7 +122,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
   const objectCache = new ObjectCache(uow, clock);
   const usage = new UsageRecorder({ uow, clock });
-  const objects = new ObjectService({ ...base, objects: objectCache });
+  const recentDecryptions = new RecentDecryptionGuard({ uow, usage, clock, windowSeconds: config.keyRecentUseDays * 86_400 });
+  const objects = new ObjectService({ ...base, objects: objectCache, recentDecryptions });
   const keyOperations = new KeyOperationsService({ crypto, clock, random, objects: objectCache, usage });
   // Key uses are written in batches (UsageRecorder); a lost flush is retried with the next one.
   const usageFlush = setInterval(() => void usage.flush().catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed; retrying")), USAGE_FLUSH_MILLIS);
@@ -147,7 +149,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     kubeadm: new KubeadmSigningService({ uow, clusters, issuance, crypto, clock }),
     objects,
     keyOperations,
-    namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),
+    namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock, recentDecryptions }),
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
   };
   return {
@@ -172,7 +174,7 @@ export function scheduledJobs(runtime: Runtime): readonly JobDefinition[] {
   return schedule({
     ...runtime.services,
     renewBeforeSeconds: runtime.config.renewBeforeDays * 86_400,
-    serviceCertificate: { ca: INTERNAL_CA_NAME, names: serviceNames(runtime.config) },
+    serviceCertificateCa: INTERNAL_CA_NAME,
   });
 }
 
@@ -226,6 +228,8 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
   collectDefaultMetrics({ register: metrics });
   return createHttpApp({
     ...runtime.services,
+    scheduledJobs: scheduledJobs(runtime),
+    jobRunner: jobRunner(runtime),
     clock: runtime.clock,
     logger: runtime.logger,
     metrics,
@@ -310,7 +314,23 @@ export async function rotateMasterKey(runtime: Runtime, newKey: MasterKey, progr
   );
 }
 
-/** The host-side CLI operations (serve, migrate, master-key rotate), for the CLI transport. */
+/**
+ * Refuses to work on a database that `kpki serve` never set up, before anything is created (no
+ * database file, no master key file, no migration): a CronJob pointed at the wrong place must fail
+ * loudly, not start an empty installation.
+ */
+async function assertInitialized(config: Config): Promise<void> {
+  const target = databaseTarget(config);
+  if (target.provider === "sqlite" && !existsSync(target.filename)) throw new ConfigError(`no database at ${target.filename}: \`kpki serve\` creates it on its first start (or set DATABASE_URL)`);
+  const migrator = new Migrator({ database: target });
+  try {
+    if (!(await migrator.hasAppliedMigrations())) throw new ConfigError("the database is empty: `kpki serve` sets it up on its first start");
+  } finally {
+    await migrator.close();
+  }
+}
+
+/** The host-side CLI operations (serve, migrate, master-key rotate, rotate, kms-plugin), for the CLI transport. */
 export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
   return {
     serve: async (overrides, announce) => {
@@ -408,6 +428,40 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
         lines.push(`now set KPKI_MASTER_KEY to the key in ${newKeyFile ?? "?"} (master key ${newKey.id}) and restart every kpki replica`);
       }
       return lines;
+    },
+
+    rotate: async (options, progress) => {
+      const config = loadConfig(env);
+      // stdout carries the table (or JSON): log lines, if any, go to stderr.
+      const logger = createLogger("warn", process.stderr);
+      await assertInitialized(config);
+      const runtime = await openRuntime(config, logger);
+      try {
+        if (!(await runtime.services.bootstrap.isBootstrapped())) throw new ConfigError("this database has not been set up yet: start `kpki serve` once first");
+        const all = scheduledJobs(runtime);
+        const unknown = (options.jobs ?? []).filter((name) => !all.some((job) => job.name === name));
+        if (unknown.length > 0) throw new ConfigError(`unknown job ${unknown.join(", ")}; the jobs are ${all.map((job) => job.name).join(", ")}`);
+        const selected = options.jobs === undefined || options.jobs.length === 0 ? all : all.filter((job) => options.jobs?.includes(job.name));
+        const runner = jobRunner(runtime);
+        if (options.dryRun) {
+          const plan = [];
+          for (const status of await runner.status(selected)) {
+            const preview = status.state === "due" ? await status.job.preview?.(runtime.clock.now()) : undefined;
+            plan.push({ ...status, ...(preview === undefined ? {} : { preview }) });
+          }
+          return { kind: "plan", plan };
+        }
+        const outcomes = [];
+        for (const job of selected) {
+          progress(`${job.name}: ${job.description} …`);
+          const outcome = await runner.runOne({ principal: LOCAL_OPERATOR }, job);
+          progress(`${job.name}: ${outcome.status}${outcome.millis === undefined ? "" : ` in ${outcome.millis} ms`}${outcome.message === undefined ? "" : ` — ${outcome.message}`}`);
+          outcomes.push(outcome);
+        }
+        return { kind: "ran", outcomes };
+      } finally {
+        await runtime.close();
+      }
     },
 
     kmsPlugin: async (options, announce) => {

@@ -179,7 +179,9 @@ describe("named keys", () => {
     expect(statSync(inClient("data.key")).mode & 0o777).toBe(0o600);
     expect(Buffer.from(ok(await kpki("named", "decrypt", "cli-app", "--ciphertext", wrapped)).trim(), "base64")).toEqual(readFileSync(inClient("data.key")));
 
-    expect(ok(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d"))).toBe("updated cli-app (AES-256-GCM): version 2, decrypts from 2, rotates every 2592000s\n");
+    // Version 1 decrypted moments ago: retiring it needs --force.
+    expect(fails(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d"), 5)).toMatch(/refusing to raise the minimum decryption version of cli-app to 2: named key cli-app version 1 decrypted 2 times/);
+    expect(ok(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d", "--force"))).toBe("updated cli-app (AES-256-GCM): version 2, decrypts from 2, rotates every 2592000s\n");
     expect(fails(await kpki("named", "decrypt", "cli-app", "--ciphertext", v1, "--context-file", "context.bin"), 6)).toContain("minimum decryption version");
     const list = ok(await kpki("named", "list")).trimEnd().split("\n");
     expect(list[0]).toMatch(/^NAME\s+ALGORITHM\s+VERSION\s+MIN-DECRYPT\s+ROTATE\s+LAST-ROTATED$/);

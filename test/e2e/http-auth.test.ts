@@ -115,6 +115,10 @@ describe("without a token", () => {
         "decryptWithNamedKey",
         "rewrapWithNamedKey",
         "generateDataKey",
+        "getNamedKeyUsageReport",
+        "listJobs",
+        "listJobRuns",
+        "runJob",
       ].sort(),
     );
   });

@@ -208,6 +208,7 @@ const PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   uid: "00000000-0000-7000-8000-000000000000",
   attribute: "x-no-such-attribute",
   key: "no-such-key",
+  job: "no-such-job",
 };
 
 /** The concrete URL of an operation, its path parameters filled with placeholders. */

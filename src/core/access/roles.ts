@@ -6,9 +6,9 @@ export type Role = (typeof ROLES)[number];
 
 /** The permissions of each role; anything not listed is denied. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
-  admin: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "token.manage", "cluster.read", "cluster.manage", "kubeadm.sign", "key.read", "key.manage", "key.export", "key.use"]),
-  // Operators run the key service but cannot take key material out of it (no key.export).
-  operator: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "cluster.read", "cluster.manage", "kubeadm.sign", "key.read", "key.manage", "key.use"]),
+  admin: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "token.manage", "cluster.read", "cluster.manage", "kubeadm.sign", "key.read", "key.manage", "key.export", "key.use", "jobs.read", "jobs.run"]),
+  // Operators run the key service and the scheduled jobs, but cannot take key material out (no key.export).
+  operator: new Set<Permission>(["public", "ca.read", "ca.manage", "certificate.issue", "certificate.read", "cluster.read", "cluster.manage", "kubeadm.sign", "key.read", "key.manage", "key.use", "jobs.read", "jobs.run"]),
   issuer: new Set<Permission>(["public", "ca.read", "certificate.issue", "cluster.read", "kubeadm.sign"]),
   reader: new Set<Permission>(["public", "ca.read", "certificate.read", "cluster.read", "key.read"]),
 };

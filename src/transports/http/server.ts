@@ -12,6 +12,7 @@ import type { RequestState } from "./request-state.js";
 import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/authorities.js";
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
 import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
+import { jobRoutes, type JobRouteDependencies } from "./routes/jobs.js";
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
 import { profileRoutes } from "./routes/profiles.js";
@@ -25,6 +26,7 @@ export interface HttpDependencies
     ClusterRouteDependencies,
     ObjectRouteDependencies,
     NamedKeyRouteDependencies,
+    JobRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
@@ -108,6 +110,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(clusterRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
+  app.use(jobRoutes(deps));
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -1,7 +1,7 @@
 import type { TokenService } from "../../core/access/index.js";
 import { applyLifecycleDatesJob, purgeExpiredTokensJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
-import type { HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
+import type { HierarchyService, ServiceIdentityService } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
 export interface ScheduleDependencies {
@@ -12,7 +12,8 @@ export interface ScheduleDependencies {
   readonly tokens: TokenService;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
-  readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
+  /** The CA that issues the service's own TLS certificate. */
+  readonly serviceCertificateCa: string;
 }
 
 /** The one list of scheduled jobs and their periods (Unleash's habit: all schedules in one place). */
@@ -21,7 +22,7 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     rotateNamedKeysJob(deps.namedKeys, 3600),
     applyLifecycleDatesJob(deps.objects),
     renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
-    renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
+    renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificateCa),
     purgeExpiredTokensJob(deps.tokens),
   ];
 }
