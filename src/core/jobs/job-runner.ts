@@ -119,8 +119,9 @@ export class JobRunner {
     } catch (error) {
       outcome = { job: job.name, slot, status: "failed", message: messageOf(error), millis: Date.now() - started };
     }
+    let recorded: boolean;
     try {
-      await this.deps.uow.run((r) =>
+      recorded = await this.deps.uow.run((r) =>
         r.jobRuns.finish(
           job.name,
           slot,
@@ -134,6 +135,11 @@ export class JobRunner {
       // The work happened but is not recorded: the lease expires and a later attempt runs it again
       // (every job is idempotent: it acts only on what is still due).
       return { ...outcome, status: "failed", message: `${outcome.message ?? ""}; the run could not be recorded: ${messageOf(error)}` };
+    }
+    if (!recorded) {
+      // It outlived its lease and another holder took the slot over: the work may have been done
+      // twice. Say so (a failure) rather than report a clean run; the lease is too short for it.
+      return { ...outcome, status: "failed", message: `${outcome.message ?? ""}; the run outlived its ${LEASE_MILLIS / 60_000}-minute lease and another holder took the slot over` };
     }
     return outcome;
   }

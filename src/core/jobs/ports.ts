@@ -28,7 +28,8 @@ export interface JobRunRepository {
    * over a failed run or one whose lease expired. Never takes a succeeded or a live run.
    */
   claim(run: { id: string; job: string; slot: string; holder: string; now: Date; leaseUntil: Date }): Promise<ClaimOutcome>;
-  finish(job: string, slot: string, holder: string, outcome: { status: "succeeded" | "failed"; finishedAt: Date; summary?: string; error?: string }): Promise<void>;
+  /** Records the end of `holder`'s run; false when the run is no longer its own (its lease expired and another holder took the slot). */
+  finish(job: string, slot: string, holder: string, outcome: { status: "succeeded" | "failed"; finishedAt: Date; summary?: string; error?: string }): Promise<boolean>;
   /** The run of one slot, if any. */
   findBySlot(job: string, slot: string): Promise<JobRun | undefined>;
   /** Newest first (by id: UUIDv7, so by first claim); `after` is the id of the previous page's last run. */

@@ -46,11 +46,12 @@ export class PrismaJobRunRepository implements JobRunRepository {
     return existing.status === "succeeded" ? { outcome: "succeeded-already", run: existing } : { outcome: "held-by-another", run: existing };
   }
 
-  async finish(job: string, slot: string, holder: string, outcome: { status: "succeeded" | "failed"; finishedAt: Date; summary?: string; error?: string }): Promise<void> {
-    await this.db.jobRun.updateMany({
+  async finish(job: string, slot: string, holder: string, outcome: { status: "succeeded" | "failed"; finishedAt: Date; summary?: string; error?: string }): Promise<boolean> {
+    const { count } = await this.db.jobRun.updateMany({
       where: { job, slot, holder, status: "running" },
       data: { status: outcome.status, finishedAt: outcome.finishedAt, summary: outcome.summary ?? null, error: outcome.error ?? null },
     });
+    return count === 1;
   }
 
   async findBySlot(job: string, slot: string): Promise<JobRun | undefined> {
