@@ -186,8 +186,16 @@ describe("named keys", () => {
     const list = ok(await kpki("named", "list")).trimEnd().split("\n");
     expect(list[0]).toMatch(/^NAME\s+ALGORITHM\s+VERSION\s+MIN-DECRYPT\s+ROTATE\s+LAST-ROTATED$/);
     expect(list.slice(1)).toEqual([expect.stringMatching(/^cli-app\s+AES-256-GCM\s+2\s+2\s+2592000s\s+\S+$/)]);
-    const info = JSON.parse(ok(await kpki("named", "info", "cli-app"))) as { versions: { version: number }[] };
-    expect(info.versions.map((v) => v.version)).toEqual([1, 2]);
+    const info = JSON.parse(ok(await kpki("named", "info", "cli-app"))) as { versions: { version: number; state: string; decryptCount: number }[] };
+    expect(info.versions.map((v) => [v.version, v.state, v.decryptCount])).toEqual([
+      [1, "Deactivated", 2],
+      [2, "Active", 1],
+    ]);
+    const report = ok(await kpki("named", "usage-report", "cli-app")).trimEnd().split("\n");
+    expect(report[0]).toMatch(/^VERSION\s+ROLE\s+STATE\s+ENCRYPTS\s+DECRYPTS\s+LAST DECRYPT\s+DECRYPTED IN 30d$/);
+    expect(report.slice(1, 3)).toEqual([expect.stringMatching(/^1\s+retired\s+Deactivated\s+1\s+2\s+\S+Z\s+yes$/), expect.stringMatching(/^2\s+current\s+Active\s+2\s+1\s+\S+Z\s+yes$/)]);
+    // Version 1 is retired already (below the minimum), so nothing older still decrypts.
+    expect(report[3]).toMatch(/^no version before 2 decrypted anything since \S+: minDecryptionVersion can go up to 2$/);
     expect(JSON.stringify(info)).not.toContain(readFileSync(inClient("data.key")).toString("base64"));
   });
 });
