@@ -120,7 +120,7 @@ export function registerNamedKeyCommands(key: Command, io: CliOutput, env: NodeJ
     io.out(
       body.stillDecrypting.length === 0
         ? `no version before ${body.currentVersion} decrypted anything since ${body.since}: minDecryptionVersion can go up to ${body.safeMinDecryptionVersion}\n`
-        : `still decrypting since ${body.since}: version ${body.stillDecrypting.join(", ")} — rewrap that data before retiring them; minDecryptionVersion can safely go up to ${body.safeMinDecryptionVersion}\n`,
+        : `still decrypting since ${body.since}: version ${body.stillDecrypting.join(", ")} — rewrap the data under ${body.stillDecrypting.length === 1 ? "it before retiring it" : "them before retiring them"}; minDecryptionVersion can safely go up to ${body.safeMinDecryptionVersion}\n`,
     );
   });
 
