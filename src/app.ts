@@ -100,13 +100,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens storage (verifying the master key, migrating) and wires the services; `clock` is for tests that move time. */
-export async function openRuntime(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<Runtime> {
+/**
+ * Opens storage (verifying the master key, migrating) and wires the services. `clock` is for tests
+ * that move time; `prefillKeyPool: false` leaves the RSA key pool empty (keys are then generated on
+ * demand), for short-lived commands that issue no keys and should not spend seconds of CPU on them.
+ */
+export async function openRuntime(config: Config, logger: Logger, options: { clock?: Clock; prefillKeyPool?: boolean } = {}): Promise<Runtime> {
   const random = new NodeRandomSource();
   const storage = await openStorage(config, { logger, random });
   const crypto = new WebCryptoBackend({ crypto: webCryptoProvider(config), keyRing: storage.keyRing, random });
   const keyPool = new EphemeralKeyPool();
-  keyPool.start();
+  if (options.prefillKeyPool !== false) keyPool.start();
   const uow = new PrismaUnitOfWork(storage.db, storage.target.provider);
   for (const [wrappingKeyId, count] of await uow.read((r) => r.keyMaterials.countByWrappingKey())) {
     if (wrappingKeyId !== storage.keyRing.current.id) {
@@ -435,7 +439,7 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
       // stdout carries the table (or JSON): log lines, if any, go to stderr.
       const logger = createLogger("warn", process.stderr);
       await assertInitialized(config);
-      const runtime = await openRuntime(config, logger);
+      const runtime = await openRuntime(config, logger, { prefillKeyPool: false });
       try {
         if (!(await runtime.services.bootstrap.isBootstrapped())) throw new ConfigError("this database has not been set up yet: start `kpki serve` once first");
         const all = scheduledJobs(runtime);

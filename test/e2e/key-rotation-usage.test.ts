@@ -176,6 +176,12 @@ describe("forcing", () => {
     await call("post", `/v1/keys/${key}/rotate`);
     await decrypt(key, old);
     expectProblem(await request(t.app).patch(`/v1/keys/${key}?force=false`).set(ADMIN).send({ minDecryptionVersion: 2 }), { status: 409, code: "conflict" });
+    // Refusals that have nothing to do with recent use come first, with their own reasons.
+    expectProblem(await request(t.app).patch(`/v1/keys/${key}`).set(ADMIN).send({ minDecryptionVersion: 3 }), { status: 400, code: "invalid_input", detail: "minDecryptionVersion: 1–2 (the current version)" });
+    const current = (await versionsOf(key))[1];
+    await decrypt(key, await encrypt(key, "y"));
+    const active = await request(t.app).delete(`/v1/objects/${current?.uid ?? ""}`).set(ADMIN);
+    expect(expectProblem(active, { status: 409, code: "wrong_state", detail: "revoke (deactivate) it first" })).toMatchObject({ kmipResultReason: "Wrong Key Lifecycle State" });
     expectProblem(await request(t.app).get(`/v1/keys/${key}/usage-report?windowDays=0`).set(ADMIN), { status: 400, code: "invalid_input" });
     expectProblem(await request(t.app).get(`/v1/keys/${key}/usage-report?windowDays=many`).set(ADMIN), { status: 400, code: "invalid_input" });
     expectProblem(await request(t.app).get("/v1/keys/no-such-key/usage-report").set(ADMIN), { status: 404, code: "not_found" });

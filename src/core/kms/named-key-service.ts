@@ -118,6 +118,7 @@ export class NamedKeyService {
     const before = await this.deps.uow.read((r) => r.namedKeys.findByName(name));
     if (before === undefined) throw notFound(name);
     const wanted = changes.minDecryptionVersion;
+    if (wanted !== undefined) assertMinDecryptionVersion(wanted, before.currentVersion);
     const forcedOver =
       wanted !== undefined && wanted > before.minDecryptionVersion
         ? await this.deps.recentDecryptions.check(name, (usage) => usage.version >= before.minDecryptionVersion && usage.version < wanted && usage.version < before.currentVersion, {
@@ -131,7 +132,7 @@ export class NamedKeyService {
       const key = await r.namedKeys.findByName(name);
       if (key === undefined) throw notFound(name);
       const min = changes.minDecryptionVersion ?? key.minDecryptionVersion;
-      if (!Number.isInteger(min) || min < 1 || min > key.currentVersion) throw kmsError("invalid_input", "Invalid Field", `minDecryptionVersion: 1–${key.currentVersion} (the current version)`, "minDecryptionVersion");
+      assertMinDecryptionVersion(min, key.currentVersion);
       // The check above saw this minimum; one raised meanwhile could retire versions it did not check.
       if (key.minDecryptionVersion !== before.minDecryptionVersion) throw kmsError("conflict", "General Failure", `the minimum decryption version of ${name} changed concurrently; retry`, "minDecryptionVersion");
       const { rotatePeriodSeconds: _old, ...rest } = key;
@@ -254,6 +255,10 @@ export class NamedKeyService {
     this.versionUids.set(cacheKey, object.uid);
     return object.uid;
   }
+}
+
+function assertMinDecryptionVersion(min: number, currentVersion: number): void {
+  if (!Number.isInteger(min) || min < 1 || min > currentVersion) throw kmsError("invalid_input", "Invalid Field", `minDecryptionVersion: 1–${currentVersion} (the current version)`, "minDecryptionVersion");
 }
 
 function assertRotatePeriod(seconds: number | undefined): void {

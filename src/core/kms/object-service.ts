@@ -196,7 +196,9 @@ export class ObjectService {
    * record then says it was forced and when the version last decrypted).
    */
   async destroy(context: RequestContext, uid: string, options: { force?: boolean } = {}): Promise<ManagedObject> {
-    const version = (await this.find(uid)).version;
+    const found = await this.find(uid);
+    destroyed(effectiveState(found, this.deps.clock.now())); // an Active key is refused for its state first (KMIP's reason)
+    const version = found.version;
     const forcedOver =
       version === undefined
         ? []
