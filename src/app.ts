@@ -177,6 +177,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
 export function scheduledJobs(runtime: Runtime): readonly JobDefinition[] {
   return schedule({
     ...runtime.services,
+    jobRunner: jobRunner(runtime),
     renewBeforeSeconds: runtime.config.renewBeforeDays * 86_400,
     serviceCertificateCa: INTERNAL_CA_NAME,
   });

@@ -9,7 +9,7 @@ import { runKpki, startKpkiServer, stopAllKpki, type ServingKpki } from "../help
 import { TEST_ADMIN_TOKEN } from "../helpers/runtime.js";
 import { createTestDatabase, postgresqlTestUrl, type TestDatabase } from "../helpers/test-database.js";
 
-const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens"];
+const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs"];
 
 let database: TestDatabase | undefined;
 let workDir: string;
@@ -59,6 +59,7 @@ describe("kpki jobs", () => {
       ["renew-authorities", "1d"],
       ["renew-service-certificate", "1d"],
       ["purge-expired-tokens", "1d"],
+      ["purge-job-runs", "1d"],
     ]);
   }, 60_000);
 

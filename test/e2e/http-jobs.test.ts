@@ -37,7 +37,7 @@ interface OutcomeJson {
   run?: JobRunJson;
 }
 
-const SCHEDULE = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens"];
+const SCHEDULE = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs"];
 
 let t: TestRuntime;
 let clock: TestClock;

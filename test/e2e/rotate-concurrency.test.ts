@@ -11,7 +11,7 @@ import { runKpki, spawnKpki, stopAllKpki, type RunResult } from "../helpers/proc
 import { startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 import { postgresqlTestUrl } from "../helpers/test-database.js";
 
-const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens"];
+const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs"];
 /** The shortest job period (apply-lifecycle-dates); every other period is a multiple of it. */
 const SHORTEST_PERIOD_SECONDS = 300;
 const DAY_MS = 86_400_000;
@@ -122,6 +122,7 @@ describe(`two kpki rotate processes at once (${postgresqlTestUrl() === undefined
     expect(ran.find((row) => row.job === "purge-expired-tokens")?.summary).toBe("deleted 1 expired tokens");
     expect(ran.find((row) => row.job === "apply-lifecycle-dates")?.summary).toBe("updated 1 objects");
     expect(ran.find((row) => row.job === "renew-service-certificate")?.summary).toMatch(/^TLS certificate is current/);
+    expect(ran.find((row) => row.job === "purge-job-runs")?.summary).toBe("nothing to purge");
     for (const row of ran) expect(row.duration).toMatch(/^\d+ms$/);
   }, 240_000);
 

@@ -179,4 +179,26 @@ describe("status and history", () => {
     expect((await jobRunner.history({ limit: 500 })).items.length).toBeGreaterThan(3);
     await expect(jobRunner.history({ limit: 0 })).rejects.toThrow(/limit: 1–500/);
   });
+
+  it("purgeHistory deletes finished runs older than the period kept, never a running one", async () => {
+    const jobRunner = runner("host-a:1");
+    const old = countingJob();
+    await jobRunner.runOne(CONTEXT, old);
+    let release: () => void = () => undefined;
+    const held = countingJob(() => new Promise<void>((resolve) => (release = resolve)));
+    const running = jobRunner.runOne(CONTEXT, held);
+    await expect.poll(() => held.runs).toBe(1);
+    clock.advance(91 * 86_400);
+    const fresh = countingJob();
+    await jobRunner.runOne(CONTEXT, fresh);
+    const before = await t.runtime.storage.db.jobRun.count();
+    const deleted = await jobRunner.purgeHistory(90 * 86_400);
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    expect(await t.runtime.storage.db.jobRun.count()).toBe(before - deleted);
+    expect(await rowsOf(old.name)).toHaveLength(0);
+    expect(await rowsOf(held.name)).toHaveLength(1);
+    expect(await rowsOf(fresh.name)).toHaveLength(1);
+    release();
+    await running;
+  });
 });

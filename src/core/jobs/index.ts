@@ -3,4 +3,4 @@ export type { JobDefinition, JobSummary } from "./job.js";
 export type { JobRun, JobRunRepository, ClaimOutcome } from "./ports.js";
 export { JobRunner, slotOf, nextSlotStart, findJob, type JobOutcome, type JobOutcomeStatus, type JobStatus } from "./job-runner.js";
 export { rotateNamedKeysJob } from "./rotate-named-keys.js";
-export { renewAuthoritiesJob, renewServiceCertificateJob, applyLifecycleDatesJob, purgeExpiredTokensJob } from "./maintenance-jobs.js";
+export { renewAuthoritiesJob, renewServiceCertificateJob, applyLifecycleDatesJob, purgeExpiredTokensJob, purgeJobRunsJob } from "./maintenance-jobs.js";

@@ -167,6 +167,12 @@ export class JobRunner {
     });
   }
 
+  /** Deletes the history of finished runs older than `keepSeconds` (a running run is kept: it is a live lease). */
+  async purgeHistory(keepSeconds: number): Promise<number> {
+    const before = new Date(this.deps.clock.now().getTime() - keepSeconds * 1000);
+    return this.deps.uow.run((r) => r.jobRuns.deleteFinishedBefore(before));
+  }
+
   /** The run history, newest first. */
   async history(query: { job?: string; limit?: number; after?: string }): Promise<Page<JobRun>> {
     const limit = query.limit ?? PAGE_LIMIT_DEFAULT;

@@ -2,6 +2,7 @@ import type { TokenService } from "../access/index.js";
 import type { ObjectService } from "../kms/index.js";
 import type { HierarchyService, ServiceIdentityService } from "../pki/index.js";
 import type { JobDefinition } from "./job.js";
+import type { JobRunner } from "./job-runner.js";
 
 const DAY = 86_400;
 
@@ -57,6 +58,22 @@ export function purgeExpiredTokensJob(tokens: TokenService): JobDefinition {
     async run(context) {
       const count = await tokens.purgeExpired(context, 30 * DAY);
       return { changed: count, message: count === 0 ? "nothing to purge" : `deleted ${count} expired tokens` };
+    },
+  };
+}
+
+/**
+ * Keeps the run history bounded: the 5-minute job alone adds about 290 runs a day. Finished runs
+ * older than `keepDays` go; the lease rows of current periods are far younger.
+ */
+export function purgeJobRunsJob(runner: JobRunner, keepDays = 90): JobDefinition {
+  return {
+    name: "purge-job-runs",
+    description: `delete the history of job runs older than ${keepDays} days`,
+    periodSeconds: DAY,
+    async run() {
+      const count = await runner.purgeHistory(keepDays * DAY);
+      return { changed: count, message: count === 0 ? "nothing to purge" : `deleted ${count} old runs` };
     },
   };
 }

@@ -32,6 +32,8 @@ export interface JobRunRepository {
   finish(job: string, slot: string, holder: string, outcome: { status: "succeeded" | "failed"; finishedAt: Date; summary?: string; error?: string }): Promise<boolean>;
   /** The run of one slot, if any. */
   findBySlot(job: string, slot: string): Promise<JobRun | undefined>;
+  /** Deletes finished (succeeded or failed) runs that started before `before`; returns how many. */
+  deleteFinishedBefore(before: Date): Promise<number>;
   /** Newest first (by id: UUIDv7, so by first claim); `after` is the id of the previous page's last run. */
   list(filter: { job?: string; limit: number; after?: string }): Promise<Page<JobRun>>;
 }

@@ -59,6 +59,11 @@ export class PrismaJobRunRepository implements JobRunRepository {
     return row === null ? undefined : toDomain(row);
   }
 
+  async deleteFinishedBefore(before: Date): Promise<number> {
+    const { count } = await this.db.jobRun.deleteMany({ where: { status: { in: ["succeeded", "failed"] }, startedAt: { lt: before } } });
+    return count;
+  }
+
   async list(filter: { job?: string; limit: number; after?: string }): Promise<Page<JobRun>> {
     const rows = await this.db.jobRun.findMany({
       where: { ...(filter.job === undefined ? {} : { job: filter.job }), ...(filter.after === undefined ? {} : { id: { lt: filter.after } }) },

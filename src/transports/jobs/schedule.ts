@@ -1,5 +1,5 @@
 import type { TokenService } from "../../core/access/index.js";
-import { applyLifecycleDatesJob, purgeExpiredTokensJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition } from "../../core/jobs/index.js";
+import { applyLifecycleDatesJob, purgeExpiredTokensJob, purgeJobRunsJob, renewAuthoritiesJob, renewServiceCertificateJob, rotateNamedKeysJob, type JobDefinition, type JobRunner } from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
 import type { HierarchyService, ServiceIdentityService } from "../../core/pki/index.js";
 
@@ -10,6 +10,8 @@ export interface ScheduleDependencies {
   readonly namedKeys: NamedKeyService;
   readonly objects: ObjectService;
   readonly tokens: TokenService;
+  /** The runner whose history the purge job trims. */
+  readonly jobRunner: JobRunner;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
   /** The CA that issues the service's own TLS certificate. */
@@ -24,5 +26,6 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
     renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificateCa),
     purgeExpiredTokensJob(deps.tokens),
+    purgeJobRunsJob(deps.jobRunner),
   ];
 }

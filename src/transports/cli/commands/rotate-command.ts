@@ -53,7 +53,7 @@ export function registerRotateCommand(program: Command, io: CliOutput, local: Lo
   program
     .command("rotate")
     .description(
-      "run every due scheduled job once (rotate named keys, apply key lifecycle dates, renew CA certificates and kpki's TLS certificate, purge expired tokens) and print a table; " +
+      "run every due scheduled job once (rotate named keys, apply key lifecycle dates, renew CA certificates and kpki's TLS certificate, purge expired tokens and old job history) and print a table; " +
         "a job that already ran in its period, or is running elsewhere, is skipped. Exit 8 if a job failed. For a Kubernetes CronJob; talks to the database directly (DATABASE_URL, master key).",
     )
     .option("--job <name>", "run only this job (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
