@@ -21,6 +21,7 @@ import {
   NamedKeyService,
   ObjectCache,
   ObjectService,
+  RecentDecryptionGuard,
   UsageRecorder,
   type KekProvider,
 } from "./core/kms/index.js";
@@ -118,20 +119,24 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens storage (verifying the master key, migrating) and wires the services. */
-export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/**
+ * Opens storage (verifying the master key, migrating) and wires the services. `clock` is for tests
+ * that move time; `prefillKeyPool: false` leaves the RSA key pool empty (keys are then generated on
+ * demand), for short-lived commands that issue no keys and should not spend seconds of CPU on them.
+ */
+export async function openRuntime(config: Config, logger: Logger, options: { clock?: Clock; prefillKeyPool?: boolean } = {}): Promise<Runtime> {
   const random = new NodeRandomSource();
   const storage = await openStorage(config, { logger, random });
   const crypto = new WebCryptoBackend({ crypto: webCryptoProvider(config), keyRing: storage.keyRing, random });
   const keyPool = new EphemeralKeyPool();
-  keyPool.start();
+  if (options.prefillKeyPool !== false) keyPool.start();
   const uow = new PrismaUnitOfWork(storage.db, storage.target.provider);
   for (const [wrappingKeyId, count] of await uow.read((r) => r.keyMaterials.countByWrappingKey())) {
     if (wrappingKeyId !== storage.keyRing.current.id) {
       logger.error({ wrappingKeyId, count, currentMasterKeyId: storage.keyRing.current.id }, "stored keys are sealed under a master key that is not loaded: they cannot be used until re-sealed with `kpki master-key rotate`");
     }
   }
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
   const profiles = new ProfileCatalog(GENERIC_PROFILES);
   const base = { uow, crypto, clock, random };
   const hierarchy = new HierarchyService(base);
@@ -143,7 +148,8 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const serviceAccountKeys = new ServiceAccountKeyService({ uow, clusters, crypto, clock });
   const objectCache = new ObjectCache(uow, clock);
   const usage = new UsageRecorder({ uow, clock });
-  const objects = new ObjectService({ ...base, objects: objectCache });
+  const recentDecryptions = new RecentDecryptionGuard({ uow, usage, clock, windowSeconds: config.keyRecentUseDays * 86_400 });
+  const objects = new ObjectService({ ...base, objects: objectCache, recentDecryptions });
   const keyOperations = new KeyOperationsService({ crypto, clock, random, objects: objectCache, usage });
   // Key uses are written in batches (UsageRecorder); a lost flush is retried with the next one.
   const usageFlush = setInterval(() => void usage.flush().catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed; retrying")), USAGE_FLUSH_MILLIS);
@@ -171,7 +177,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     clusterEncryption: new ClusterEncryptionService({ ...base, clusters }),
     objects,
     keyOperations,
-    namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock }),
+    namedKeys: new NamedKeyService({ uow, objects, operations: keyOperations, clock, recentDecryptions }),
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
     crls,
     auditTrail: new AuditTrail({ uow }),
@@ -199,8 +205,9 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
 export function scheduledJobs(runtime: Runtime): readonly JobDefinition[] {
   return schedule({
     ...runtime.services,
+    jobRunner: jobRunner(runtime),
     renewBeforeSeconds: runtime.config.renewBeforeDays * 86_400,
-    serviceCertificate: { ca: INTERNAL_CA_NAME, names: serviceNames(runtime.config) },
+    serviceCertificateCa: INTERNAL_CA_NAME,
   });
 }
 
@@ -254,6 +261,8 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
   collectDefaultMetrics({ register: metrics });
   return createHttpApp({
     ...runtime.services,
+    scheduledJobs: scheduledJobs(runtime),
+    jobRunner: jobRunner(runtime),
     clock: runtime.clock,
     logger: runtime.logger,
     metrics,
@@ -338,7 +347,23 @@ export async function rotateMasterKey(runtime: Runtime, newKey: MasterKey, progr
   );
 }
 
-/** The host-side CLI operations (serve, migrate, master-key rotate), for the CLI transport. */
+/**
+ * Refuses to work on a database that `kpki serve` never set up, before anything is created (no
+ * database file, no master key file, no migration): a CronJob pointed at the wrong place must fail
+ * loudly, not start an empty installation.
+ */
+async function assertInitialized(config: Config): Promise<void> {
+  const target = databaseTarget(config);
+  if (target.provider === "sqlite" && !existsSync(target.filename)) throw new ConfigError(`no database at ${target.filename}: \`kpki serve\` creates it on its first start (or set DATABASE_URL)`);
+  const migrator = new Migrator({ database: target });
+  try {
+    if (!(await migrator.hasAppliedMigrations())) throw new ConfigError("the database is empty: `kpki serve` sets it up on its first start");
+  } finally {
+    await migrator.close();
+  }
+}
+
+/** The host-side CLI operations (serve, migrate, master-key rotate, rotate, kms-plugin), for the CLI transport. */
 export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
   return {
     serve: async (overrides, announce) => {
@@ -452,6 +477,40 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
         lines.push(`now set KPKI_MASTER_KEY to the key in ${newKeyFile ?? "?"} (master key ${newKey.id}) and restart every kpki replica`);
       }
       return lines;
+    },
+
+    rotate: async (options, progress) => {
+      const config = loadConfig(env);
+      // stdout carries the table (or JSON): log lines, if any, go to stderr.
+      const logger = createLogger("warn", process.stderr);
+      await assertInitialized(config);
+      const runtime = await openRuntime(config, logger, { prefillKeyPool: false });
+      try {
+        if (!(await runtime.services.bootstrap.isBootstrapped())) throw new ConfigError("this database has not been set up yet: start `kpki serve` once first");
+        const all = scheduledJobs(runtime);
+        const unknown = (options.jobs ?? []).filter((name) => !all.some((job) => job.name === name));
+        if (unknown.length > 0) throw new ConfigError(`unknown job ${unknown.join(", ")}; the jobs are ${all.map((job) => job.name).join(", ")}`);
+        const selected = options.jobs === undefined || options.jobs.length === 0 ? all : all.filter((job) => options.jobs?.includes(job.name));
+        const runner = jobRunner(runtime);
+        if (options.dryRun) {
+          const plan = [];
+          for (const status of await runner.status(selected)) {
+            const preview = status.state === "due" ? await status.job.preview?.(runtime.clock.now()) : undefined;
+            plan.push({ ...status, ...(preview === undefined ? {} : { preview }) });
+          }
+          return { kind: "plan", plan };
+        }
+        const outcomes = [];
+        for (const job of selected) {
+          progress(`${job.name}: ${job.description} …`);
+          const outcome = await runner.runOne({ principal: LOCAL_OPERATOR }, job);
+          progress(`${job.name}: ${outcome.status}${outcome.millis === undefined ? "" : ` in ${outcome.millis} ms`}${outcome.message === undefined ? "" : ` — ${outcome.message}`}`);
+          outcomes.push(outcome);
+        }
+        return { kind: "ran", outcomes };
+      } finally {
+        await runtime.close();
+      }
     },
 
     kmsPlugin: async (options, announce) => {

@@ -54,6 +54,11 @@ export const configSchema = z
     cryptoProvider: z.enum(["node", "peculiar"]).default("node"),
     /** Renew kpki-signed CA certificates this many days before they expire (scheduled job). */
     renewBeforeDays: z.number().int().min(1).max(3650).default(30),
+    /**
+     * A named-key version that decrypted data within this many days is not destroyed, nor retired
+     * by raising the minimum decryption version, unless forced; also the usage report's default window.
+     */
+    keyRecentUseDays: z.number().int().min(1).max(3650).default(30),
     /** Validity of the bootstrap root and internal intermediate CAs. */
     rootCaTtlDays: z.number().int().min(1).max(36500).default(3650),
   })

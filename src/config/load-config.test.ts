@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./load-config.js";
 describe("loadConfig", () => {
   it("has safe defaults with an empty environment", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ listen: ":8443", dataDir: "./data", logLevel: "info", publicNames: [], maxBodyBytes: 262144 });
+    expect(config).toMatchObject({ listen: ":8443", dataDir: "./data", logLevel: "info", publicNames: [], maxBodyBytes: 262144, keyRecentUseDays: 30 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       KPKI_BOOTSTRAP_TOKEN: "x".repeat(40),
       KPKI_LOG_LEVEL: "debug",
       KPKI_MAX_BODY_BYTES: "65536",
+      KPKI_KEY_RECENT_USE_DAYS: "7",
     });
     expect(config).toMatchObject({
       listen: "127.0.0.1:9443",
@@ -32,6 +33,7 @@ describe("loadConfig", () => {
       publicNames: ["pki.example.com", "10.0.0.9"],
       logLevel: "debug",
       maxBodyBytes: 65536,
+      keyRecentUseDays: 7,
     });
   });
 
@@ -43,6 +45,8 @@ describe("loadConfig", () => {
     [{ KPKI_PUBLIC_URL: "ftp://x" }, /^invalid KPKI_PUBLIC_URL: /],
     [{ KPKI_PUBLIC_NAMES: "ok.example,bad_name!" }, /^invalid KPKI_PUBLIC_NAMES: /],
     [{ KPKI_MAX_BODY_BYTES: "lots" }, /^invalid KPKI_MAX_BODY_BYTES: /],
+    [{ KPKI_KEY_RECENT_USE_DAYS: "0" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
+    [{ KPKI_KEY_RECENT_USE_DAYS: "1.5" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
     [{ KPKI_BOOTSTRAP_TOKEN: "short" }, /^invalid KPKI_BOOTSTRAP_TOKEN \(value not shown\): /],
   ])("refuses %o with one line naming the variable", (env, message) => {
     let error: unknown;

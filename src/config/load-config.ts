@@ -18,6 +18,7 @@ const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) =>
   KPKI_ROOT_CA_TTL_DAYS: { key: "rootCaTtlDays", parse: Number },
   KPKI_CRYPTO_PROVIDER: { key: "cryptoProvider" },
   KPKI_RENEW_BEFORE_DAYS: { key: "renewBeforeDays", parse: Number },
+  KPKI_KEY_RECENT_USE_DAYS: { key: "keyRecentUseDays", parse: Number },
 };
 
 /** A configuration problem, reported as one line and a non-zero exit. */

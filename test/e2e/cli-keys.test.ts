@@ -179,13 +179,23 @@ describe("named keys", () => {
     expect(statSync(inClient("data.key")).mode & 0o777).toBe(0o600);
     expect(Buffer.from(ok(await kpki("named", "decrypt", "cli-app", "--ciphertext", wrapped)).trim(), "base64")).toEqual(readFileSync(inClient("data.key")));
 
-    expect(ok(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d"))).toBe("updated cli-app (AES-256-GCM): version 2, decrypts from 2, rotates every 2592000s\n");
+    // Version 1 decrypted moments ago: retiring it needs --force.
+    expect(fails(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d"), 5)).toMatch(/refusing to raise the minimum decryption version of cli-app to 2: named key cli-app version 1 decrypted 2 times/);
+    expect(ok(await kpki("named", "update", "cli-app", "--min-decryption-version", "2", "--rotate-period", "30d", "--force"))).toBe("updated cli-app (AES-256-GCM): version 2, decrypts from 2, rotates every 2592000s\n");
     expect(fails(await kpki("named", "decrypt", "cli-app", "--ciphertext", v1, "--context-file", "context.bin"), 6)).toContain("minimum decryption version");
     const list = ok(await kpki("named", "list")).trimEnd().split("\n");
     expect(list[0]).toMatch(/^NAME\s+ALGORITHM\s+VERSION\s+MIN-DECRYPT\s+ROTATE\s+LAST-ROTATED$/);
     expect(list.slice(1)).toEqual([expect.stringMatching(/^cli-app\s+AES-256-GCM\s+2\s+2\s+2592000s\s+\S+$/)]);
-    const info = JSON.parse(ok(await kpki("named", "info", "cli-app"))) as { versions: { version: number }[] };
-    expect(info.versions.map((v) => v.version)).toEqual([1, 2]);
+    const info = JSON.parse(ok(await kpki("named", "info", "cli-app"))) as { versions: { version: number; state: string; decryptCount: number }[] };
+    expect(info.versions.map((v) => [v.version, v.state, v.decryptCount])).toEqual([
+      [1, "Deactivated", 2],
+      [2, "Active", 1],
+    ]);
+    const report = ok(await kpki("named", "usage-report", "cli-app")).trimEnd().split("\n");
+    expect(report[0]).toMatch(/^VERSION\s+ROLE\s+STATE\s+ENCRYPTS\s+DECRYPTS\s+LAST DECRYPT\s+DECRYPTED IN 30d$/);
+    expect(report.slice(1, 3)).toEqual([expect.stringMatching(/^1\s+retired\s+Deactivated\s+1\s+2\s+\S+Z\s+yes$/), expect.stringMatching(/^2\s+current\s+Active\s+2\s+1\s+\S+Z\s+yes$/)]);
+    // Version 1 is retired already (below the minimum), so nothing older still decrypts.
+    expect(report[3]).toMatch(/^no version before 2 decrypted anything since \S+: minDecryptionVersion can go up to 2$/);
     expect(JSON.stringify(info)).not.toContain(readFileSync(inClient("data.key")).toString("base64"));
   });
 });

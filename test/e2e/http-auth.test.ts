@@ -126,6 +126,10 @@ describe("without a token", () => {
         "decryptWithNamedKey",
         "rewrapWithNamedKey",
         "generateDataKey",
+        "getNamedKeyUsageReport",
+        "listJobs",
+        "listJobRuns",
+        "runJob",
       ].sort(),
     );
   });

@@ -461,7 +461,11 @@ describe("named keys (encryption as a service)", () => {
     expect(wrappedOnly.plaintext).toBeUndefined();
     expect(bytesOf((await call<{ plaintext: string }>("post", "/v1/keys/app-secrets/decrypt", { ciphertext: wrappedOnly.ciphertext })).plaintext)).toHaveLength(32);
 
-    const updated = await call<NamedKeyJson>("patch", "/v1/keys/app-secrets", { minDecryptionVersion: 2, rotatePeriodSeconds: 86_400 });
+    // Version 1 decrypted just now: retiring it is refused (its data is still read) unless forced.
+    const guarded = await request(t.app).patch("/v1/keys/app-secrets").set(ADMIN).send({ minDecryptionVersion: 2, rotatePeriodSeconds: 86_400 });
+    expect(expectProblem(guarded, { status: 409, code: "conflict", detail: /version 1 decrypted 2 times, last at .* within the last 30 days/, field: "minDecryptionVersion" })).toMatchObject({ kmipResultReason: "Illegal Operation" });
+    expect((await call<NamedKeyJson>("get", "/v1/keys/app-secrets")).minDecryptionVersion).toBe(1);
+    const updated = await call<NamedKeyJson>("patch", "/v1/keys/app-secrets?force=true", { minDecryptionVersion: 2, rotatePeriodSeconds: 86_400 });
     expect(updated).toMatchObject({ minDecryptionVersion: 2, rotatePeriodSeconds: 86_400 });
     const tooOld = await request(t.app).post("/v1/keys/app-secrets/decrypt").set(ADMIN).send({ ciphertext: v1.ciphertext, context });
     expect(expectProblem(tooOld, { status: 422, code: "policy_violation" })).toMatchObject({ kmipResultReason: "Permission Denied" });

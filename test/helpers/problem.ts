@@ -217,6 +217,7 @@ const PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   uid: "00000000-0000-7000-8000-000000000000",
   attribute: "x-no-such-attribute",
   key: "no-such-key",
+  job: "no-such-job",
   // base64 of `30 00`, an empty SEQUENCE: a well-formed path, a malformed OCSPRequest.
   request: "MAA=",
 };

@@ -5,8 +5,25 @@ import type { Express } from "express";
 import { buildHttpApp, openRuntime, prepareService, type Runtime } from "../../src/app.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { Config } from "../../src/config/config.js";
+import type { Clock } from "../../src/core/shared/clock.js";
 import { createLogger } from "../../src/infra/logging/logger.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
+
+/** A clock that tests move forward (`advance`), e.g. past a time window. */
+export interface TestClock extends Clock {
+  advance(seconds: number): void;
+}
+
+/** The wall clock plus whatever the test added. */
+export function testClock(): TestClock {
+  let offsetMillis = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMillis),
+    advance: (seconds) => {
+      offsetMillis += seconds * 1000;
+    },
+  };
+}
 
 /** The admin token every test runtime is bootstrapped with. */
 export const TEST_ADMIN_TOKEN = "kpki_test-admin-token-0123456789abcdefghijklmnopqrstuv";
@@ -24,11 +41,11 @@ export interface TestRuntime {
 }
 
 /** Starts a runtime on a new database and data dir (or reuses `reuse` for restart tests). */
-export async function startTestRuntime(options: { reuse?: { database: TestDatabase; dataDir: string }; env?: NodeJS.ProcessEnv } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(options: { reuse?: { database: TestDatabase; dataDir: string }; env?: NodeJS.ProcessEnv; clock?: Clock } = {}): Promise<TestRuntime> {
   const database = options.reuse?.database ?? (await createTestDatabase());
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "kpki-data-")));
   const config = loadConfig({ KPKI_DATA_DIR: dataDir, DATABASE_URL: database.url, KPKI_LOG_LEVEL: "silent", KPKI_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN, ...options.env });
-  const runtime = await openRuntime(config, createLogger("silent"));
+  const runtime = await openRuntime(config, createLogger("silent"), options.clock === undefined ? {} : { clock: options.clock });
   try {
     await prepareService(runtime);
   } catch (error) {

@@ -47,6 +47,14 @@ describe("authorize", () => {
     ["operator", "createAuthority", "allow"],
     ["operator", "createToken", "permission_denied"],
     ["admin", "createToken", "allow"],
+    // Scheduled jobs: operators and admins only (the history shows what changed and who held runs).
+    ["admin", "runJob", "allow"],
+    ["operator", "listJobRuns", "allow"],
+    ["operator", "runJob", "allow"],
+    ["reader", "listJobs", "permission_denied"],
+    ["issuer", "listJobRuns", "permission_denied"],
+    ["issuer", "runJob", "permission_denied"],
+    ["reader", "getNamedKeyUsageReport", "allow"],
   ] as const)("%s → %s: %s", (role, operation, expected) => {
     expect(decision(token(role), operation)).toBe(expected);
   });

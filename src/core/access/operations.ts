@@ -84,6 +84,11 @@ export const OPERATION_PERMISSIONS = {
   decryptWithNamedKey: "key.use",
   rewrapWithNamedKey: "key.use",
   generateDataKey: "key.use",
+  getNamedKeyUsageReport: "key.read",
+  // Scheduled jobs (transports/jobs/schedule.ts) and their run history.
+  listJobs: "jobs.read",
+  listJobRuns: "jobs.read",
+  runJob: "jobs.run",
 } as const satisfies Record<string, Permission>;
 
 export type OperationId = keyof typeof OPERATION_PERMISSIONS;

@@ -19,5 +19,7 @@ export const PERMISSIONS = [
   "key.manage", // create, register, change attributes, activate, revoke, destroy, re-key; create, update and rotate named keys
   "key.export", // KMIP Get: a key's value (still only when the object is Extractable and not Sensitive)
   "key.use", // cryptographic operations: encrypt, decrypt, sign, verify, MAC, RNG, named-key encryption
+  "jobs.read", // the scheduled jobs and their run history
+  "jobs.run", // run a scheduled job now (still once per period)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

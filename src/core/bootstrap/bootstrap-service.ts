@@ -41,7 +41,7 @@ export class BootstrapService {
   ) {}
 
   async ensureBootstrapped(context: RequestContext, presetAdminToken: string | undefined): Promise<BootstrapOutcome> {
-    if (await this.isDone()) return { performed: false };
+    if (await this.isBootstrapped()) return { performed: false };
     const now = this.deps.clock.now();
     const claimed = await this.deps.uow
       .run((r) => r.settings.claim(CLAIM, `${this.deps.instanceId} ${now.toISOString()}`, now))
@@ -79,7 +79,8 @@ export class BootstrapService {
     return { performed: true, ...(presetAdminToken === undefined && created !== undefined ? { adminToken: created.secret } : {}) };
   }
 
-  private async isDone(): Promise<boolean> {
+  /** Whether the first start has finished (root CA, internal CA and admin token exist). */
+  async isBootstrapped(): Promise<boolean> {
     return (await this.deps.uow.read((r) => r.settings.get(DONE))) !== undefined;
   }
 
@@ -98,7 +99,7 @@ export class BootstrapService {
     const claimedAt = Date.parse(claim.split(" ")[1] ?? "");
     const deadline = (Number.isNaN(claimedAt) ? this.deps.clock.now().getTime() : claimedAt) + WAIT_MILLIS;
     while (this.deps.clock.now().getTime() < deadline) {
-      if (await this.isDone()) return true;
+      if (await this.isBootstrapped()) return true;
       await this.deps.sleep(250);
     }
     return false;

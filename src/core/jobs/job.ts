@@ -17,4 +17,6 @@ export interface JobDefinition {
   /** One run per period slot (slot = floor(time / period)). */
   readonly periodSeconds: number;
   run(context: RequestContext, now: Date): Promise<JobSummary>;
+  /** What a run now would do, without doing it (`kpki rotate --dry-run`); absent when a job cannot tell cheaply. */
+  preview?(now: Date): Promise<string>;
 }

@@ -1,7 +1,8 @@
 import type { TokenService } from "../access/index.js";
 import type { ObjectService } from "../kms/index.js";
-import type { HierarchyService, ServiceIdentityService, x509 } from "../pki/index.js";
+import type { HierarchyService, ServiceIdentityService } from "../pki/index.js";
 import type { JobDefinition } from "./job.js";
+import type { JobRunner } from "./job-runner.js";
 
 const DAY = 86_400;
 
@@ -18,15 +19,19 @@ export function renewAuthoritiesJob(hierarchy: HierarchyService, renewBeforeSeco
   };
 }
 
-/** Renews the service's own TLS certificate before it expires (it is picked up at the next start). */
-export function renewServiceCertificateJob(identity: ServiceIdentityService, request: { ca: string; names: readonly x509.GeneralName[] }): JobDefinition {
+/**
+ * Renews the service's own TLS certificate before it expires, keeping its names (it is picked up at
+ * the next start; a start also re-issues it when the configured names changed).
+ */
+export function renewServiceCertificateJob(identity: ServiceIdentityService, ca: string): JobDefinition {
   return {
     name: "renew-service-certificate",
-    description: "renew kpki's own TLS certificate when it nears expiry or its names changed",
+    description: "renew kpki's own TLS certificate when it nears expiry",
     periodSeconds: DAY,
     async run(context) {
-      const { renewed } = await identity.ensureTlsIdentity(context, request);
-      return { changed: renewed ? 1 : 0, message: renewed ? "issued a new TLS certificate" : "TLS certificate is current" };
+      const { renewed, notAfter } = await identity.renewIfExpiring(context, ca);
+      const until = notAfter === undefined ? "" : ` (valid until ${notAfter.toISOString()})`;
+      return { changed: renewed ? 1 : 0, message: renewed ? `issued a new TLS certificate${until}` : notAfter === undefined ? "no TLS certificate yet (kpki serve issues it)" : `TLS certificate is current${until}` };
     },
   };
 }
@@ -53,6 +58,22 @@ export function purgeExpiredTokensJob(tokens: TokenService): JobDefinition {
     async run(context) {
       const count = await tokens.purgeExpired(context, 30 * DAY);
       return { changed: count, message: count === 0 ? "nothing to purge" : `deleted ${count} expired tokens` };
+    },
+  };
+}
+
+/**
+ * Keeps the run history bounded: the 5-minute job alone adds about 290 runs a day. Finished runs
+ * older than `keepDays` go; the lease rows of current periods are far younger.
+ */
+export function purgeJobRunsJob(runner: JobRunner, keepDays = 90): JobDefinition {
+  return {
+    name: "purge-job-runs",
+    description: `delete the history of job runs older than ${keepDays} days`,
+    periodSeconds: DAY,
+    async run() {
+      const count = await runner.purgeHistory(keepDays * DAY);
+      return { changed: count, message: count === 0 ? "nothing to purge" : `deleted ${count} old runs` };
     },
   };
 }

@@ -11,6 +11,8 @@ export { ObjectService } from "./object-service.js";
 export type { CreateRequest, CreateKeyPairRequest, RegisterRequest, ObjectAttributes, ObjectValue } from "./object-requests.js";
 export { KeyOperationsService, MAX_DATA_BYTES, MAX_RANDOM_BYTES, type CipherMode, type EncryptRequest, type EncryptResult, type DecryptRequest } from "./key-operations-service.js";
 export { NamedKeyService, type CreateNamedKeyRequest, type DataKey } from "./named-key-service.js";
+export { namedKeyUsageReport, type NamedKeyUsageReport, type VersionUsageStatus } from "./named-key-usage-report.js";
+export { RecentDecryptionGuard, decryptedWithin } from "./recent-decryption-guard.js";
 export { ObjectCache } from "./object-cache.js";
 export { UsageRecorder, type UsedOperation } from "./usage-recorder.js";
 export { KmsDispatcher, type BatchOutcome, type BatchOptions } from "./kms-dispatcher.js";

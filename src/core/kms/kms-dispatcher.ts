@@ -66,7 +66,7 @@ export class KmsDispatcher {
       case "Revoke":
         return { operation: "Revoke", object: await objects.revoke(context, uid(operation.uid), operation.reason) };
       case "Destroy":
-        return { operation: "Destroy", object: await objects.destroy(context, uid(operation.uid)) };
+        return { operation: "Destroy", object: await objects.destroy(context, uid(operation.uid), { force: operation.force === true }) };
       case "ReKey":
         return { operation: "ReKey", object: await objects.rekey(context, uid(operation.uid), operation.offsetSeconds === undefined ? {} : { offsetSeconds: operation.offsetSeconds }) };
       case "ReKeyKeyPair":

@@ -24,7 +24,7 @@ export type KmsOperation =
   | { readonly operation: "Locate"; readonly query: Omit<LocateQuery, "now" | "limit"> & { limit?: number } }
   | { readonly operation: "Activate"; readonly uid?: string }
   | { readonly operation: "Revoke"; readonly uid?: string; readonly reason: { code: RevocationReasonCode; message?: string; compromiseOccurrenceDate?: Date } }
-  | { readonly operation: "Destroy"; readonly uid?: string }
+  | { readonly operation: "Destroy"; readonly uid?: string; readonly force?: boolean }
   | { readonly operation: "ReKey"; readonly uid?: string; readonly offsetSeconds?: number }
   | { readonly operation: "ReKeyKeyPair"; readonly uid?: string; readonly offsetSeconds?: number }
   | { readonly operation: "Encrypt"; readonly request: Omit<EncryptRequest, "uid"> & { uid?: string } }

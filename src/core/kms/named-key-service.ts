@@ -7,8 +7,10 @@ import type { State } from "./kmip-vocabulary.js";
 import { kmsError } from "./kms-error.js";
 import { NAMED_KEY_ALGORITHMS, NAMED_KEY_NAME, type KeyVersionUsage, type NamedKey, type NamedKeyAlgorithm } from "./named-key.js";
 import { decodeNamedCiphertext, encodeNamedCiphertext, namedKeyAad } from "./named-key-ciphertext.js";
+import { namedKeyUsageReport, type NamedKeyUsageReport } from "./named-key-usage-report.js";
 import type { ObjectService } from "./object-service.js";
 import type { KmsRepositories } from "./ports.js";
+import type { RecentDecryptionGuard } from "./recent-decryption-guard.js";
 
 /** The named key record is reused this long between reads (a rotation elsewhere shows within it). */
 const TTL_MILLIS = 2_000;
@@ -42,6 +44,8 @@ export class NamedKeyService {
       readonly objects: ObjectService;
       readonly operations: KeyOperationsService;
       readonly clock: Clock;
+      /** Refuses to retire a version (raise minDecryptionVersion above it) that still decrypts data, unless forced. */
+      readonly recentDecryptions: RecentDecryptionGuard;
     },
   ) {}
 
@@ -78,32 +82,66 @@ export class NamedKeyService {
     return key;
   }
 
+  /** The key and each version's usage, with its effective state now. */
   async get(name: string): Promise<{ key: NamedKey; versions: readonly KeyVersionUsage[] }> {
+    const now = this.deps.clock.now();
     return this.deps.uow.read(async (r) => {
       const key = await r.namedKeys.findByName(name);
       if (key === undefined) throw notFound(name);
-      return { key, versions: await r.managedObjects.listVersionUsage(name) };
+      return { key, versions: (await r.managedObjects.listVersionUsage(name)).map((usage) => ({ ...usage, state: effectiveState(usage, now) })) };
     });
+  }
+
+  /**
+   * Which versions still decrypt data within `windowSeconds` (default: the recent-use window), for
+   * the KEK migration after a rotation: what must be rewrapped before old versions are retired.
+   */
+  async usageReport(name: string, windowSeconds = this.deps.recentDecryptions.windowSeconds): Promise<NamedKeyUsageReport> {
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw kmsError("invalid_input", "Invalid Field", "windowDays: a positive number of days", "windowDays");
+    const key = await this.deps.uow.read((r) => r.namedKeys.findByName(name));
+    if (key === undefined) throw notFound(name);
+    const versions = await this.deps.recentDecryptions.versionUsage(name);
+    return namedKeyUsageReport(key, versions, this.deps.clock.now(), windowSeconds);
   }
 
   async list(): Promise<readonly NamedKey[]> {
     return this.deps.uow.read((r) => r.namedKeys.list());
   }
 
-  /** Changes the minimum decryption version and/or the rotation period (null: no automatic rotation). */
-  async update(context: RequestContext, name: string, changes: { minDecryptionVersion?: number; rotatePeriodSeconds?: number | null }): Promise<NamedKey> {
+  /**
+   * Changes the minimum decryption version and/or the rotation period (null: no automatic rotation).
+   * Raising the minimum retires the versions below it: refused while one of them decrypted data
+   * within the recent-use window, unless `force` (audited as forced).
+   */
+  async update(context: RequestContext, name: string, changes: { minDecryptionVersion?: number; rotatePeriodSeconds?: number | null }, options: { force?: boolean } = {}): Promise<NamedKey> {
     if (changes.rotatePeriodSeconds !== null) assertRotatePeriod(changes.rotatePeriodSeconds);
+    const before = await this.deps.uow.read((r) => r.namedKeys.findByName(name));
+    if (before === undefined) throw notFound(name);
+    const wanted = changes.minDecryptionVersion;
+    if (wanted !== undefined) assertMinDecryptionVersion(wanted, before.currentVersion);
+    const forcedOver =
+      wanted !== undefined && wanted > before.minDecryptionVersion
+        ? await this.deps.recentDecryptions.check(name, (usage) => usage.version >= before.minDecryptionVersion && usage.version < wanted && usage.version < before.currentVersion, {
+            action: `raise the minimum decryption version of ${name} to ${wanted}`,
+            force: options.force === true,
+            field: "minDecryptionVersion",
+          })
+        : [];
     const now = this.deps.clock.now();
     const updated = await this.deps.uow.run(async (r) => {
       const key = await r.namedKeys.findByName(name);
       if (key === undefined) throw notFound(name);
       const min = changes.minDecryptionVersion ?? key.minDecryptionVersion;
-      if (!Number.isInteger(min) || min < 1 || min > key.currentVersion) throw kmsError("invalid_input", "Invalid Field", `minDecryptionVersion: 1–${key.currentVersion} (the current version)`, "minDecryptionVersion");
+      assertMinDecryptionVersion(min, key.currentVersion);
+      // The check above saw this minimum; one raised meanwhile could retire versions it did not check.
+      if (key.minDecryptionVersion !== before.minDecryptionVersion) throw kmsError("conflict", "General Failure", `the minimum decryption version of ${name} changed concurrently; retry`, "minDecryptionVersion");
       const { rotatePeriodSeconds: _old, ...rest } = key;
       const period = changes.rotatePeriodSeconds === undefined ? key.rotatePeriodSeconds : (changes.rotatePeriodSeconds ?? undefined);
       const next: NamedKey = { ...rest, minDecryptionVersion: min, ...(period === undefined ? {} : { rotatePeriodSeconds: period }), updatedAt: now };
       await r.namedKeys.update(next);
-      await r.audit.record({ actor: context.principal.id, action: "named-key.update", target: `named-key:${name}`, result: "success", requestId: context.requestId, details: { minDecryptionVersion: min, rotatePeriodSeconds: period ?? null } }, now);
+      const forced: Record<string, string | boolean> =
+        forcedOver.length === 0 ? {} : { forced: true, recentlyDecryptedVersions: forcedOver.map((usage) => `${usage.version}@${usage.lastDecryptAt?.toISOString() ?? "?"}`).join(",") };
+      await r.audit.record({ actor: context.principal.id, action: "named-key.update", target: `named-key:${name}`, result: "success", requestId: context.requestId, details: { minDecryptionVersion: min, rotatePeriodSeconds: period ?? null, ...forced } }, now);
       return next;
     });
     this.keys.delete(name);
@@ -220,6 +258,10 @@ export class NamedKeyService {
     this.versionUids.set(cacheKey, object.uid);
     return object.uid;
   }
+}
+
+function assertMinDecryptionVersion(min: number, currentVersion: number): void {
+  if (!Number.isInteger(min) || min < 1 || min > currentVersion) throw kmsError("invalid_input", "Invalid Field", `minDecryptionVersion: 1–${currentVersion} (the current version)`, "minDecryptionVersion");
 }
 
 function assertRotatePeriod(seconds: number | undefined): void {

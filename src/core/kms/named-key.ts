@@ -1,3 +1,5 @@
+import type { State } from "./kmip-vocabulary.js";
+
 /** Algorithms a named key (encryption as a service) can have: AES-GCM with a 256- or 128-bit key. */
 export const NAMED_KEY_ALGORITHMS = ["AES-256-GCM", "AES-128-GCM"] as const;
 export type NamedKeyAlgorithm = (typeof NAMED_KEY_ALGORITHMS)[number];
@@ -23,6 +25,10 @@ export interface NamedKey {
 export interface KeyVersionUsage {
   readonly version: number;
   readonly uid: string;
+  /** The version's KMIP state as stored; with the dates below it gives the effective state (key-state.ts). */
+  readonly state: State;
+  readonly activationDate?: Date;
+  readonly deactivationDate?: Date;
   readonly encryptCount: number;
   readonly decryptCount: number;
   readonly lastEncryptAt?: Date;

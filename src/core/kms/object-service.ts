@@ -13,6 +13,7 @@ import type { ManagedObject } from "./managed-object.js";
 import type { CreateKeyPairRequest, CreateRequest, ObjectValue, RegisterRequest } from "./object-requests.js";
 import { applyAttributeChange, attributesOf, type AttributeChange, type AttributeValue } from "./object-attributes.js";
 import type { ObjectCache } from "./object-cache.js";
+import type { RecentDecryptionGuard } from "./recent-decryption-guard.js";
 import type { KmsRepositories, LocateQuery } from "./ports.js";
 import { describeKeyAlgorithm, keyPairAlgorithm, ObjectFactory, secretAlgorithm } from "./object-factory.js";
 import { defaultUsageMask } from "./usage-rules.js";
@@ -32,6 +33,8 @@ export class ObjectService {
       readonly clock: Clock;
       readonly random: RandomSource;
       readonly objects: ObjectCache;
+      /** Refuses to destroy a named-key version that still decrypts data, unless forced. */
+      readonly recentDecryptions: RecentDecryptionGuard;
     },
   ) {
     this.factory = new ObjectFactory(deps.random);
@@ -188,13 +191,31 @@ export class ObjectService {
     );
   }
 
-  /** KMIP Destroy: refused while Active; erases the key material, keeps the metadata. */
-  async destroy(context: RequestContext, uid: string): Promise<ManagedObject> {
-    return this.mutate(context, uid, "destroy", (object, now) => {
-      const state = destroyed(effectiveState(object, now));
-      const { key: _erased, ...rest } = object;
-      return { ...rest, state, destroyDate: now };
-    });
+  /**
+   * KMIP Destroy: refused while Active; erases the key material, keeps the metadata. A named-key
+   * version that decrypted data within the recent-use window is kept unless `force` (the audit
+   * record then says it was forced and when the version last decrypted).
+   */
+  async destroy(context: RequestContext, uid: string, options: { force?: boolean } = {}): Promise<ManagedObject> {
+    const found = await this.find(uid);
+    destroyed(effectiveState(found, this.deps.clock.now())); // an Active key is refused for its state first (KMIP's reason)
+    const version = found.version;
+    const forcedOver =
+      version === undefined
+        ? []
+        : await this.deps.recentDecryptions.check(version.name, (usage) => usage.uid === uid, { action: `destroy version ${version.version} of named key ${version.name}`, force: options.force === true, field: "uid" });
+    const lastDecryptAt = forcedOver[0]?.lastDecryptAt;
+    return this.mutate(
+      context,
+      uid,
+      "destroy",
+      (object, now) => {
+        const state = destroyed(effectiveState(object, now));
+        const { key: _erased, ...rest } = object;
+        return { ...rest, state, destroyDate: now };
+      },
+      lastDecryptAt === undefined ? {} : { forced: "true", lastDecryptAt: lastDecryptAt.toISOString() },
+    );
   }
 
   /**

@@ -8,7 +8,7 @@ import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
 import type { IssuanceService } from "./issuance-service.js";
 import type { PkiRepositories } from "./ports.js";
-import { formatGeneralName, type GeneralName } from "./x509/general-name.js";
+import { formatGeneralName, parseGeneralNameText, type GeneralName } from "./x509/general-name.js";
 
 /** Settings keys under which the current TLS certificate and key are remembered. */
 const CERTIFICATE_SETTING = "service.tls.certificate_id";
@@ -66,18 +66,46 @@ export class ServiceIdentityService {
       const chainDer = await this.deps.issuance.chainFor(certificate.caId);
       return { certificateDer: certificate.der, chainDer, key: key.handle, renewed: false };
     }
+    const issued = await this.issue(context, request.ca, key.publicKeySpki, request.names, now);
+    return { certificateDer: issued.certificate.der, chainDer: issued.chainDer, key: key.handle, renewed: true };
+  }
+
+  /**
+   * Re-issues the current TLS certificate, with the names it has, when it nears expiry (the
+   * scheduled job). Unlike `ensureTlsIdentity` it never changes the names: it may run in any
+   * process (`kpki rotate` in a CronJob pod, another replica), whose host name is not the service's.
+   * Nothing to do before the first `kpki serve` has issued one.
+   */
+  async renewIfExpiring(context: RequestContext, ca: string): Promise<{ renewed: boolean; notAfter?: Date }> {
+    const now = this.deps.clock.now();
+    const current = await this.deps.uow.read(async (r) => {
+      const certificateId = await r.settings.get(CERTIFICATE_SETTING);
+      const keyId = await r.settings.get(KEY_SETTING);
+      return {
+        certificate: certificateId === undefined ? undefined : await r.certificates.findById(certificateId as CertificateId),
+        key: keyId === undefined ? undefined : await r.keyMaterials.findById(keyId as KeyMaterialId),
+      };
+    });
+    const { certificate, key } = current;
+    if (certificate === undefined || key === undefined) return { renewed: false };
+    if (certificate.status === "active" && certificate.notAfter.getTime() - now.getTime() > RENEW_WITHIN_SECONDS * 1000) return { renewed: false, notAfter: certificate.notAfter };
+    const issued = await this.issue(context, ca, key.publicKeySpki, certificate.subjectAltNames.map((name) => parseGeneralNameText(name)), now);
+    return { renewed: true, notAfter: issued.certificate.notAfter };
+  }
+
+  private async issue(context: RequestContext, ca: string, publicKeySpki: Uint8Array, names: readonly GeneralName[], now: Date) {
     const issued = await this.deps.issuance.issueForPublicKey(context, {
-      ca: request.ca,
+      ca,
       profile: "server",
       keyAlgorithm: KEY_ALGORITHM,
-      publicKeySpki: key.publicKeySpki,
+      publicKeySpki,
       subject: { commonName: "kpki", organization: ["kpki"] },
-      subjectAltNames: request.names,
+      subjectAltNames: names,
     });
     await this.deps.uow.run(async (r) => {
       await r.settings.set(CERTIFICATE_SETTING, issued.certificate.id, now);
     });
-    return { certificateDer: issued.certificate.der, chainDer: issued.chainDer, key: key.handle, renewed: true };
+    return issued;
   }
 
   private async newKey(now: Date) {

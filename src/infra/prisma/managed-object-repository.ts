@@ -1,3 +1,4 @@
+import type { State } from "../../core/kms/kmip-vocabulary.js";
 import type { ManagedObject } from "../../core/kms/managed-object.js";
 import type { KeyVersionUsage } from "../../core/kms/named-key.js";
 import type { LocateQuery, ManagedObjectRepository } from "../../core/kms/ports.js";
@@ -146,7 +147,7 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
     const rows = await this.db.managedObject.findMany({
       where: { keyName: name },
       orderBy: { keyVersion: "asc" },
-      select: { uid: true, keyVersion: true, encryptCount: true, decryptCount: true, lastEncryptAt: true, lastDecryptAt: true },
+      select: { uid: true, keyVersion: true, state: true, activationDate: true, deactivationDate: true, encryptCount: true, decryptCount: true, lastEncryptAt: true, lastDecryptAt: true },
     });
     return rows.flatMap((row) =>
       row.keyVersion === null
@@ -155,6 +156,9 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
             {
               version: row.keyVersion,
               uid: row.uid,
+              state: row.state as State,
+              ...(row.activationDate === null ? {} : { activationDate: row.activationDate }),
+              ...(row.deactivationDate === null ? {} : { deactivationDate: row.deactivationDate }),
               encryptCount: Number(row.encryptCount),
               decryptCount: Number(row.decryptCount),
               ...(row.lastEncryptAt === null ? {} : { lastEncryptAt: row.lastEncryptAt }),

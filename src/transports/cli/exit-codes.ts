@@ -11,6 +11,7 @@ export const EXIT = {
   conflict: 5, // already exists, conflicting state
   refused: 6, // the request does not fit a profile or policy, or is unsupported
   unavailable: 7, // the server or database cannot be reached
+  jobFailed: 8, // `kpki rotate`: at least one scheduled job failed (the others ran; see the table)
 } as const;
 
 /** Exit code for a core `ErrorCode` or a problem+json `code` from the server. */

@@ -8,7 +8,9 @@ import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerKeyCommands } from "./commands/key-commands.js";
 import { registerKmsPluginCommand } from "./commands/kms-plugin-command.js";
 import { registerKubeadmCommands } from "./commands/kubeadm-commands.js";
+import { registerJobCommands } from "./commands/job-commands.js";
 import { registerLocalCommands } from "./commands/local-commands.js";
+import { registerRotateCommand } from "./commands/rotate-command.js";
 import { registerTokenCommands } from "./commands/token-commands.js";
 import { CliError, EXIT, exitCodeFor } from "./exit-codes.js";
 import type { LocalOperations } from "./local-operations.js";
@@ -32,6 +34,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
     .exitOverride()
     .configureOutput({ writeOut: (text) => deps.io.out(text), writeErr: (text) => deps.io.err(text) });
   registerLocalCommands(program, deps.io, deps.local);
+  registerRotateCommand(program, deps.io, deps.local);
   registerCaCommands(program, deps.io, deps.env);
   registerCertCommands(program, deps.io, deps.env);
   registerTokenCommands(program, deps.io, deps.env);
@@ -40,6 +43,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
   registerKubernetesCommands(program, deps.io, deps.env);
   registerKeyCommands(program, deps.io, deps.env);
   registerKmsPluginCommand(program, deps.io, deps.local, deps.env);
+  registerJobCommands(program, deps.io, deps.env);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;

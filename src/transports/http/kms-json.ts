@@ -6,6 +6,7 @@ import {
   type KmsResult,
   type ManagedObject,
   type NamedKey,
+  type NamedKeyUsageReport,
 } from "../../core/kms/index.js";
 import { DomainError, type ErrorCode } from "../../core/shared/domain-error.js";
 
@@ -195,14 +196,36 @@ export function namedKeyJson(key: NamedKey) {
   });
 }
 
+/** `?force=true` on a query (the contract allows only true and false): go over the recent-decryption guard. */
+export function forceRequested(query: unknown): boolean {
+  const force = (query as { force?: string | boolean }).force;
+  return force === true || force === "true";
+}
+
 /** One version of a named key with its use (counted in batches, so a few seconds behind). */
 export function keyVersionJson(version: KeyVersionUsage) {
   return compact({
     version: version.version,
     uid: version.uid,
+    state: version.state,
     encryptCount: version.encryptCount,
     decryptCount: version.decryptCount,
     lastEncryptAt: iso(version.lastEncryptAt),
     lastDecryptAt: iso(version.lastDecryptAt),
   });
+}
+
+/** The migration report of a named key: each version's use and role, and what still decrypts. */
+export function usageReportJson(report: NamedKeyUsageReport) {
+  return {
+    name: report.key.name,
+    currentVersion: report.key.currentVersion,
+    minDecryptionVersion: report.key.minDecryptionVersion,
+    generatedAt: report.generatedAt.toISOString(),
+    windowDays: report.windowSeconds / 86_400,
+    since: new Date(report.generatedAt.getTime() - report.windowSeconds * 1000).toISOString(),
+    versions: report.versions.map((version) => ({ ...keyVersionJson(version), role: version.role, recentlyDecrypted: version.recentlyDecrypted })),
+    stillDecrypting: report.stillDecrypting,
+    safeMinDecryptionVersion: report.safeMinDecryptionVersion,
+  };
 }

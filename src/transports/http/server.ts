@@ -15,6 +15,7 @@ import { authorityRoutes, type AuthorityRouteDependencies } from "./routes/autho
 import { certificateRoutes, type CertificateRouteDependencies } from "./routes/certificates.js";
 import { clusterEncryptionRoutes, type ClusterEncryptionRouteDependencies } from "./routes/cluster-encryption.js";
 import { clusterRoutes, type ClusterRouteDependencies } from "./routes/clusters.js";
+import { jobRoutes, type JobRouteDependencies } from "./routes/jobs.js";
 import { namedKeyRoutes, type NamedKeyRouteDependencies } from "./routes/named-keys.js";
 import { objectRoutes, type ObjectRouteDependencies } from "./routes/objects.js";
 import { profileRoutes } from "./routes/profiles.js";
@@ -33,6 +34,7 @@ export interface HttpDependencies
     NamedKeyRouteDependencies,
     RevocationRouteDependencies,
     AuditRouteDependencies,
+    JobRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly profiles: ProfileCatalog;
@@ -122,6 +124,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.use(clusterEncryptionRoutes(deps));
   app.use(objectRoutes(deps));
   app.use(namedKeyRoutes(deps));
+  app.use(jobRoutes(deps));
   app.use(errorHandler(deps.logger));
   return app;
 }

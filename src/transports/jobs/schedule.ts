@@ -2,6 +2,7 @@ import type { TokenService } from "../../core/access/index.js";
 import {
   applyLifecycleDatesJob,
   purgeExpiredTokensJob,
+  purgeJobRunsJob,
   refreshCrlsJob,
   renewAuthoritiesJob,
   renewServiceCertificateJob,
@@ -9,10 +10,11 @@ import {
   rotateNamedKeysJob,
   startServiceAccountKeyRotationsJob,
   type JobDefinition,
+  type JobRunner,
 } from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
 import type { ServiceAccountKeyService } from "../../core/kubernetes/index.js";
-import type { CrlService, HierarchyService, ServiceIdentityService, x509 } from "../../core/pki/index.js";
+import type { CrlService, HierarchyService, ServiceIdentityService } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
 export interface ScheduleDependencies {
@@ -23,9 +25,12 @@ export interface ScheduleDependencies {
   readonly tokens: TokenService;
   readonly crls: CrlService;
   readonly serviceAccountKeys: ServiceAccountKeyService;
+  /** The runner whose history the purge job trims. */
+  readonly jobRunner: JobRunner;
   /** Renew CA certificates this long before they expire. */
   readonly renewBeforeSeconds: number;
-  readonly serviceCertificate: { readonly ca: string; readonly names: readonly x509.GeneralName[] };
+  /** The CA that issues the service's own TLS certificate. */
+  readonly serviceCertificateCa: string;
 }
 
 /** The one list of scheduled jobs and their periods (Unleash's habit: all schedules in one place). */
@@ -34,8 +39,9 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     rotateNamedKeysJob(deps.namedKeys, 3600),
     applyLifecycleDatesJob(deps.objects),
     renewAuthoritiesJob(deps.hierarchy, deps.renewBeforeSeconds),
-    renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificate),
+    renewServiceCertificateJob(deps.serviceIdentity, deps.serviceCertificateCa),
     purgeExpiredTokensJob(deps.tokens),
+    purgeJobRunsJob(deps.jobRunner),
     refreshCrlsJob(deps.crls),
     // Retire before publishing: a cluster whose overlap just ended is idle again and may be due.
     retireServiceAccountKeysJob(deps.serviceAccountKeys, 3600),

@@ -48,7 +48,7 @@ export class Scheduler {
 
   private log(outcomes: readonly JobOutcome[]): void {
     for (const outcome of outcomes) {
-      if (outcome.status === "skipped") continue;
+      if (outcome.status === "skipped-already-done" || outcome.status === "skipped-held-by-other") continue;
       const entry = { job: outcome.job, slot: outcome.slot, status: outcome.status, changed: outcome.changed, ms: outcome.millis };
       if (outcome.status === "failed") this.deps.logger.error({ ...entry, error: outcome.message }, "scheduled job failed");
       else this.deps.logger.info({ ...entry, message: outcome.message }, "scheduled job ran");

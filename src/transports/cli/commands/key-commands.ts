@@ -217,7 +217,17 @@ export function registerKeyCommands(program: Command, io: CliOutput, env: NodeJS
       io.out(`${describe(body)}\n`);
     });
   lifecycle("activate", "KMIP Activate: Pre-Active → Active", "POST", "/activate");
-  lifecycle("destroy", "KMIP Destroy: erase the key material (revoke an Active key first)", "DELETE", "");
+
+  withRemoteOptions(
+    key
+      .command("destroy")
+      .description("KMIP Destroy: erase the key material (revoke an Active key first)")
+      .argument("<uid>")
+      .option("--force", "destroy a named-key version even though it decrypted data within KPKI_KEY_RECENT_USE_DAYS (audited as forced)"),
+  ).action(async (uid: string, flags: RemoteFlags & { force?: boolean }) => {
+    const { body } = await clientFor(flags, env).json<ManagedObject>("DELETE", objectPath(uid, flags.force === true ? "?force=true" : ""));
+    io.out(`${describe(body)}\n`);
+  });
 
   withRemoteOptions(
     key

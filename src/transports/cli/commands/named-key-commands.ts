@@ -14,6 +14,16 @@ interface NamedKey {
   lastRotatedAt: string;
 }
 
+/** `GET /v1/keys/{key}/usage-report`. */
+interface UsageReport {
+  currentVersion: number;
+  windowDays: number;
+  since: string;
+  versions: { version: number; role: string; state: string; encryptCount: number; decryptCount: number; lastDecryptAt?: string; recentlyDecrypted: boolean }[];
+  stillDecrypting: number[];
+  safeMinDecryptionVersion: number;
+}
+
 const keyPath = (name: string, rest = "") => `/v1/keys/${encodeURIComponent(name)}${rest}`;
 const summary = (key: NamedKey) => `${key.name} (${key.algorithm}): version ${key.currentVersion}, decrypts from ${key.minDecryptionVersion}${key.rotatePeriodSeconds === undefined ? "" : `, rotates every ${key.rotatePeriodSeconds}s`}`;
 
@@ -77,14 +87,41 @@ export function registerNamedKeyCommands(key: Command, io: CliOutput, env: NodeJ
       .description("change the minimum decryption version and/or the rotation period")
       .argument("<name>")
       .option("--min-decryption-version <n>", "refuse ciphertexts of older versions")
-      .option("--rotate-period <duration>", "e.g. 30d, or `none` to stop automatic rotation"),
-  ).action(async (name: string, flags: RemoteFlags & { minDecryptionVersion?: string; rotatePeriod?: string }) => {
+      .option("--rotate-period <duration>", "e.g. 30d, or `none` to stop automatic rotation")
+      .option("--force", "retire versions even though they decrypted data within KPKI_KEY_RECENT_USE_DAYS (audited as forced)"),
+  ).action(async (name: string, flags: RemoteFlags & { minDecryptionVersion?: string; rotatePeriod?: string; force?: boolean }) => {
     if (flags.minDecryptionVersion === undefined && flags.rotatePeriod === undefined) throw new CliError("nothing to change: give --min-decryption-version and/or --rotate-period", EXIT.usage);
-    const { body } = await clientFor(flags, env).json<NamedKey>("PATCH", keyPath(name), {
+    const { body } = await clientFor(flags, env).json<NamedKey>("PATCH", keyPath(name, flags.force === true ? "?force=true" : ""), {
       ...(flags.minDecryptionVersion === undefined ? {} : { minDecryptionVersion: Number(flags.minDecryptionVersion) }),
       ...(flags.rotatePeriod === undefined ? {} : { rotatePeriodSeconds: flags.rotatePeriod === "none" ? null : parseDuration(flags.rotatePeriod, "--rotate-period") }),
     });
     io.out(`updated ${summary(body)}\n`);
+  });
+
+  withRemoteOptions(
+    named
+      .command("usage-report")
+      .description("which versions still decrypt data (after a rotation: what must be rewrapped before old versions are retired); exit 0 either way")
+      .argument("<name>")
+      .option("--window-days <n>", "how far back a decryption counts (default KPKI_KEY_RECENT_USE_DAYS of the server)")
+      .option("--json", "print JSON"),
+  ).action(async (name: string, flags: RemoteFlags & { windowDays?: string; json?: boolean }) => {
+    const { body } = await clientFor(flags, env).json<UsageReport>("GET", keyPath(name, flags.windowDays === undefined ? "/usage-report" : `/usage-report?windowDays=${encodeURIComponent(flags.windowDays)}`));
+    if (flags.json === true) {
+      io.out(JSON.stringify(body, null, 2) + "\n");
+      return;
+    }
+    io.out(
+      table([
+        ["VERSION", "ROLE", "STATE", "ENCRYPTS", "DECRYPTS", "LAST DECRYPT", `DECRYPTED IN ${body.windowDays}d`],
+        ...body.versions.map((v) => [String(v.version), v.role, v.state, String(v.encryptCount), String(v.decryptCount), v.lastDecryptAt ?? "-", v.recentlyDecrypted ? "yes" : "no"]),
+      ]),
+    );
+    io.out(
+      body.stillDecrypting.length === 0
+        ? `no version before ${body.currentVersion} decrypted anything since ${body.since}: minDecryptionVersion can go up to ${body.safeMinDecryptionVersion}\n`
+        : `still decrypting since ${body.since}: version ${body.stillDecrypting.join(", ")} — rewrap the data under ${body.stillDecrypting.length === 1 ? "it before retiring it" : "them before retiring them"}; minDecryptionVersion can safely go up to ${body.safeMinDecryptionVersion}\n`,
+    );
   });
 
   withRemoteOptions(

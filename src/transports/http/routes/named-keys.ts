@@ -1,6 +1,6 @@
 import { Router, type Request } from "express";
 import type { NamedKeyAlgorithm, NamedKeyService } from "../../../core/kms/index.js";
-import { base64, base64Field, invalidField, keyVersionJson, namedKeyJson, optionalBase64 } from "../kms-json.js";
+import { base64, base64Field, invalidField, keyVersionJson, namedKeyJson, forceRequested, optionalBase64, usageReportJson } from "../kms-json.js";
 import { requestContext } from "../request-state.js";
 
 /** Dependencies of the named-key routes. */
@@ -47,7 +47,12 @@ export function namedKeyRoutes(deps: NamedKeyRouteDependencies): Router {
 
   router.patch("/v1/keys/:key", async (req, res) => {
     const body = req.body as { minDecryptionVersion?: number; rotatePeriodSeconds?: number | null };
-    res.json(namedKeyJson(await deps.namedKeys.update(requestContext(res), key(req), body)));
+    res.json(namedKeyJson(await deps.namedKeys.update(requestContext(res), key(req), body, { force: forceRequested(req.query) })));
+  });
+
+  router.get("/v1/keys/:key/usage-report", async (req, res) => {
+    const windowDays = (req.query as { windowDays?: string }).windowDays;
+    res.json(usageReportJson(await deps.namedKeys.usageReport(key(req), windowDays === undefined ? undefined : Number(windowDays) * 86_400)));
   });
 
   router.post("/v1/keys/:key/rotate", async (req, res) => {

@@ -3,7 +3,7 @@ import { authorize, type OperationId, type Principal } from "../../../core/acces
 import type { KeyFormat, KmsDispatcher, KmsOperation, KmsOperationName, ObjectService } from "../../../core/kms/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { DomainError, isDomainError } from "../../../core/shared/domain-error.js";
-import { batchOutcomeJson, kmsResultJson, objectJson } from "../kms-json.js";
+import { batchOutcomeJson, forceRequested, kmsResultJson, objectJson } from "../kms-json.js";
 import {
   batchItemOperation,
   createKeyPairRequest,
@@ -115,7 +115,7 @@ export function objectRoutes(deps: ObjectRouteDependencies): Router {
   });
 
   router.delete("/v1/objects/:uid", async (req, res) => {
-    await run(res, { operation: "Destroy", uid: uid(req) });
+    await run(res, { operation: "Destroy", uid: uid(req), force: forceRequested(req.query) });
   });
 
   router.get("/v1/objects/:uid/value", async (req, res) => {
