@@ -77,7 +77,7 @@ function parseClasses(text) {
       continue;
     }
     if (/^\S/.test(line)) current = undefined;
-    const member = /^ {4}([A-Z][A-Z0-9_]*)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\b/.exec(line);
+    const member = /^ {4}([A-Z][A-Za-z0-9_]*)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\b/.exec(line);
     if (current && member) current.push([member[1], Number(member[2])]);
   }
   return classes;

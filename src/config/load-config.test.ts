@@ -9,6 +9,9 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ listen: ":8443", dataDir: "./data", logLevel: "info", publicNames: [], maxBodyBytes: 262144 });
     expect(Object.isFrozen(config)).toBe(true);
+    // No KMIP listener unless KPKI_KMIP_LISTEN asks for one.
+    expect(config.kmipListen).toBeUndefined();
+    expect(config).toMatchObject({ kmipIdleTimeoutSeconds: 300, kmipMaxConnections: 1024 });
   });
 
   it("maps every KPKI_* variable", () => {
@@ -22,6 +25,9 @@ describe("loadConfig", () => {
       KPKI_BOOTSTRAP_TOKEN: "x".repeat(40),
       KPKI_LOG_LEVEL: "debug",
       KPKI_MAX_BODY_BYTES: "65536",
+      KPKI_KMIP_LISTEN: "0.0.0.0:5696",
+      KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "60",
+      KPKI_KMIP_MAX_CONNECTIONS: "64",
     });
     expect(config).toMatchObject({
       listen: "127.0.0.1:9443",
@@ -32,6 +38,9 @@ describe("loadConfig", () => {
       publicNames: ["pki.example.com", "10.0.0.9"],
       logLevel: "debug",
       maxBodyBytes: 65536,
+      kmipListen: "0.0.0.0:5696",
+      kmipIdleTimeoutSeconds: 60,
+      kmipMaxConnections: 64,
     });
   });
 
@@ -43,6 +52,10 @@ describe("loadConfig", () => {
     [{ KPKI_PUBLIC_URL: "ftp://x" }, /^invalid KPKI_PUBLIC_URL: /],
     [{ KPKI_PUBLIC_NAMES: "ok.example,bad_name!" }, /^invalid KPKI_PUBLIC_NAMES: /],
     [{ KPKI_MAX_BODY_BYTES: "lots" }, /^invalid KPKI_MAX_BODY_BYTES: /],
+    [{ KPKI_KMIP_LISTEN: "5696" }, /^invalid KPKI_KMIP_LISTEN: must be HOST:PORT/],
+    [{ KPKI_KMIP_LISTEN: "[::1]:99999" }, /^invalid KPKI_KMIP_LISTEN: port/],
+    [{ KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "0" }, /^invalid KPKI_KMIP_IDLE_TIMEOUT_SECONDS: /],
+    [{ KPKI_KMIP_MAX_CONNECTIONS: "many" }, /^invalid KPKI_KMIP_MAX_CONNECTIONS: /],
     [{ KPKI_BOOTSTRAP_TOKEN: "short" }, /^invalid KPKI_BOOTSTRAP_TOKEN \(value not shown\): /],
   ])("refuses %o with one line naming the variable", (env, message) => {
     let error: unknown;

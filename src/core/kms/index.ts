@@ -13,7 +13,7 @@ export { KeyOperationsService, MAX_DATA_BYTES, MAX_RANDOM_BYTES, type CipherMode
 export { NamedKeyService, type CreateNamedKeyRequest, type DataKey } from "./named-key-service.js";
 export { ObjectCache } from "./object-cache.js";
 export { UsageRecorder, type UsedOperation } from "./usage-recorder.js";
-export { KmsDispatcher, type BatchOutcome, type BatchOptions } from "./kms-dispatcher.js";
+export { KmsDispatcher, placeholderOf, type BatchOutcome, type BatchOptions } from "./kms-dispatcher.js";
 export type { KmsOperation, KmsOperationName, KmsResult } from "./kms-operation.js";
 export {
   KMS_V2_LIMITS,

@@ -292,6 +292,7 @@ export const ENUM = {
     Zeros: 0x00000005,
     AnsiX923: 0x00000006,
     Iso10126: 0x00000007,
+    Pkcs1v15: 0x00000008,
     X931: 0x00000009,
     Pss: 0x0000000A,
   },
