@@ -25,7 +25,8 @@ export const LOCATE: OperationHandler = {
   undoable: true,
   decode(payload, version) {
     const maximumItems = payload.optionalInteger(TAG.MaximumItems);
-    const offsetItems = version >= V1_3 ? payload.optionalInteger(TAG.OffsetItems) : undefined;
+    // Offset Items is a 1.3 field; PyKMIP sends it at any version, and it means one thing only.
+    const offsetItems = payload.optionalInteger(TAG.OffsetItems);
     const storageStatusMask = payload.optionalInteger(TAG.StorageStatusMask);
     if (payload.has(TAG.ObjectGroupMember)) throw notSupported("kpki keeps no object groups (Object Group Member)");
     // 1.x: Attribute structures in the payload itself; 2.0: one Attributes structure.
@@ -99,10 +100,17 @@ export const REVOKE: OperationHandler = {
   },
 };
 
-/** Re-key takes the old key's attributes; new ones in the request are not offered. */
+/**
+ * Re-key takes the old key's attributes; new ones in the request are not offered. An empty
+ * template is accepted in either form at any version (PyKMIP sends a 1.x Template-Attribute in
+ * its 2.0 Re-key).
+ */
 function refuseTemplates(payload: StructReader, version: Version, tags: readonly { v1: number; v2: number }[]): void {
   for (const pair of tags) {
-    if (readAttributeSet(payload, version, pair).length > 0) throw notSupported("Re-key keeps the old key's attributes; new attributes in the request are not supported");
+    for (const tag of [pair.v1, pair.v2]) {
+      const template = payload.optionalStruct(tag);
+      if (template !== undefined && template.item.value.length > 0) throw notSupported("Re-key keeps the old key's attributes; new attributes in the request are not supported");
+    }
   }
   if (version >= V2_0 && payload.has(TAG.ProtectionStorageMasks)) throw notSupported("Protection Storage Masks are not supported");
 }
