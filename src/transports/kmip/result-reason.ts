@@ -1,7 +1,7 @@
 import type { KmipResultReason } from "../../core/kms/index.js";
 import { isDomainError, type ErrorCode } from "../../core/shared/domain-error.js";
 import { KmipError } from "./kmip-error.js";
-import { V1_1, V1_2, V1_4, V2_0, type Version } from "./protocol-version.js";
+import { V1_0, V1_1, V1_2, V1_4, V2_0, type Version } from "./protocol-version.js";
 import { ENUM } from "./ttlv/enumerations.js";
 
 // The one mapping of failures to KMIP Result Reasons (house rule 5): the key service's reason
@@ -55,7 +55,7 @@ const FROM_CODE: Readonly<Record<ErrorCode, ResultReasonName>> = {
 /** Reasons added after KMIP 1.0 (1.4 §9.1.3.2.29; everything from 0x19 on is 2.0, §11.28). */
 function since(name: ResultReasonName): Version {
   const value = ENUM.ResultReason[name];
-  if (value === ENUM.ResultReason.GeneralFailure || value <= ENUM.ResultReason.KeyCompressionTypeNotSupported) return 100;
+  if (value === ENUM.ResultReason.GeneralFailure || value <= ENUM.ResultReason.KeyCompressionTypeNotSupported) return V1_0;
   if (value === ENUM.ResultReason.EncodingOptionError) return V1_1;
   if (value <= ENUM.ResultReason.AttestationFailed) return V1_2;
   if (value <= ENUM.ResultReason.ObjectAlreadyExists) return V1_4;
@@ -105,10 +105,14 @@ const OLDER: Partial<Readonly<Record<ResultReasonName, ResultReasonName>>> = {
   KeyWrapTypeNotSupported: "FeatureNotSupported",
 };
 
-/** The Result Reason value to send for `name` in protocol `version`. */
+/**
+ * The Result Reason value to send for `name` in protocol `version`. A version below 1.0 (a client
+ * that sent 0.x) is answered with KMIP 1.0's vocabulary, the oldest there is.
+ */
 export function resultReasonValue(name: ResultReasonName, version: Version): number {
+  const effective = Math.max(version, V1_0);
   let chosen = name;
-  while (since(chosen) > version) chosen = OLDER[chosen] ?? "GeneralFailure";
+  while (since(chosen) > effective) chosen = OLDER[chosen] ?? "GeneralFailure";
   return ENUM.ResultReason[chosen];
 }
 
