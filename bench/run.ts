@@ -11,6 +11,7 @@ import { formatCryptoBackendBench, runCryptoBackendBench } from "./crypto-backen
 import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
 import { formatKubeadmBench, runKubeadmBench } from "./kubeadm.js";
 import { formatKeyServiceBench, runKeyServiceBench } from "./key-service.js";
+import { formatKmipBench, runKmipBench } from "./kmip.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -51,12 +52,16 @@ console.log("key service …");
 const keyService = await runKeyServiceBench(quick ? { durationMs: 1000, locateObjects: 5_000 } : {});
 console.log("\n" + formatKeyServiceBench(keyService) + "\n");
 
+console.log("KMIP over mutual TLS, kpki and pykmip-server …");
+const kmip = await runKmipBench(quick ? { durationMs: 1000 } : {});
+console.log("\n" + formatKmipBench(kmip) + "\n");
+
 console.log("crypto backends (in-process) …");
 const crypto = await runCryptoBackendBench(quick ? { signMs: 300, keygenMs: 300 } : {});
 console.log("\n" + formatCryptoBackendBench(crypto) + "\n");
 
 writeFileSync(
   path.join(here, "results.json"),
-  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, crypto }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, kmip, crypto }, null, 2) + "\n",
 );
 console.log(`wrote ${path.join(here, "results.json")}`);
