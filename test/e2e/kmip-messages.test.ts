@@ -156,6 +156,16 @@ describe("KMIP messages", () => {
     expect((await send([1, 7], [aes([1, 2])])).items[0]).toMatchObject({ reason: REASON.InvalidMessage });
   });
 
+  it("refuses more than 64 batch items in one message (a per-message limit), and takes 64", async () => {
+    const rng = (id: number): RequestItem => ({ operation: OP.RngRetrieve, payload: [integer(TAG.DataLength, 1)], id: Uint8Array.of(id) });
+    const many = await send([1, 2], Array.from({ length: 65 }, (_, i) => rng(i)));
+    expect(many.items).toEqual([expect.objectContaining({ status: STATUS.OperationFailed, reason: REASON.InvalidField, message: expect.stringMatching(/at most 64 batch items/) })]);
+    expect((await send([2, 0], Array.from({ length: 65 }, (_, i) => rng(i)))).items[0]).toMatchObject({ reason: REASON.ServerLimitExceeded });
+    const allowed = await send([1, 2], Array.from({ length: 64 }, (_, i) => rng(i)));
+    expect(allowed.items.map((item) => item.status)).toEqual(Array.from({ length: 64 }, () => STATUS.Success));
+    expect(allowed.items.map((item) => item.id![0])).toEqual(Array.from({ length: 64 }, (_, i) => i));
+  });
+
   it("answers Response Too Large when the response exceeds Maximum Response Size", async () => {
     const response = await send([1, 2], [op(OP.RngRetrieve, integer(TAG.DataLength, 512))], { maximumResponseSize: 256 });
     expect(response.items[0]).toMatchObject({ status: STATUS.OperationFailed, reason: REASON.ResponseTooLarge });

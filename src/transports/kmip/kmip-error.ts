@@ -1,4 +1,7 @@
-import type { ResultReasonName } from "./result-reason.js";
+import type { ENUM } from "./ttlv/enumerations.js";
+
+/** A KMIP Result Reason by its enumeration name (result-reason.ts maps them to values per version). */
+export type ResultReasonName = keyof typeof ENUM.ResultReason;
 
 /**
  * A refusal decided by the KMIP transport itself (a payload that does not decode, an operation or

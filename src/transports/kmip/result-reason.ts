@@ -1,6 +1,6 @@
 import type { KmipResultReason } from "../../core/kms/index.js";
 import { isDomainError, type ErrorCode } from "../../core/shared/domain-error.js";
-import { KmipError } from "./kmip-error.js";
+import { KmipError, type ResultReasonName } from "./kmip-error.js";
 import { V1_0, V1_1, V1_2, V1_4, V2_0, type Version } from "./protocol-version.js";
 import { ENUM } from "./ttlv/enumerations.js";
 
@@ -8,7 +8,7 @@ import { ENUM } from "./ttlv/enumerations.js";
 // names, the core's error codes, and the transport's own refusals, answered in the vocabulary of
 // the request's protocol version.
 
-export type ResultReasonName = keyof typeof ENUM.ResultReason;
+export type { ResultReasonName };
 
 /** The key service names its reasons as KMIP spells them; this is their enumeration name. */
 const FROM_KEY_SERVICE: Readonly<Record<KmipResultReason, ResultReasonName>> = {
