@@ -217,6 +217,26 @@ describe("KMIP streams that cannot be framed: an answer when possible, then a cl
   });
 });
 
+describe("KMIP slow senders", () => {
+  it("a message dribbled a byte every 0.5 s (never idle) must still complete within the timeout", async () => {
+    const client = await connect();
+    const bytes = rng();
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent < bytes.length && !client.socket.destroyed) client.write(bytes.subarray(sent, ++sent));
+    }, 500);
+    try {
+      const started = Date.now();
+      await client.closed(15_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+      expect(sent).toBeLessThan(bytes.length);
+    } finally {
+      clearInterval(timer);
+      client.close();
+    }
+  });
+});
+
 describe("the KMIP server after all that", () => {
   it("still serves the connection opened before, new connections, and many at once", async () => {
     clearInterval(bystanderTimer);

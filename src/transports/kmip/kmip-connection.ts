@@ -29,6 +29,8 @@ export class KmipConnection {
   private busy = false;
   private closing = false;
   private sequence = 0;
+  /** Set while a message is partly received: it must be complete within the idle timeout. */
+  private partialTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: TLSSocket,
@@ -52,6 +54,7 @@ export class KmipConnection {
     socket.on("error", (error: Error) => this.logger.debug({ connection: this.id, err: error.message }, "KMIP: connection error"));
     socket.on("close", () => {
       this.closing = true;
+      clearTimeout(this.partialTimer);
     });
   }
 
@@ -92,6 +95,8 @@ export class KmipConnection {
         if (this.buffer.length < total) break;
         const message = this.buffer.subarray(0, total);
         this.buffer = this.buffer.length === total ? EMPTY : this.buffer.subarray(total);
+        clearTimeout(this.partialTimer);
+        this.partialTimer = undefined;
         if ("refusal" in this.client) {
           await this.write(this.processor.refuseClient(message, this.client.refusal));
           return this.close();
@@ -100,6 +105,7 @@ export class KmipConnection {
         if (this.closing && this.socket.destroyed) return;
         await this.write(response);
       }
+      this.watchPartialMessage();
       if (this.socket.isPaused() && this.buffer.length <= 2 * this.limits.maxMessageBytes) this.socket.resume();
     } catch (error) {
       // processor.handle never throws for a client's input; this is a fault: drop the connection.
@@ -108,6 +114,23 @@ export class KmipConnection {
     } finally {
       this.busy = false;
       if (this.closing && !this.socket.destroyed) this.socket.end();
+    }
+  }
+
+  /**
+   * A client that sends a message a byte at a time keeps the socket from going idle; the message
+   * itself still has to arrive within the idle timeout (slow-send protection).
+   */
+  private watchPartialMessage(): void {
+    if (this.buffer.length === 0) {
+      clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
+    } else if (this.partialTimer === undefined) {
+      this.partialTimer = setTimeout(() => {
+        this.logger.debug({ connection: this.id }, "KMIP: message not completed in time; closing");
+        this.socket.destroy();
+      }, this.limits.idleTimeoutMs);
+      this.partialTimer.unref();
     }
   }
 
