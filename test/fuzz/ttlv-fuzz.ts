@@ -5,13 +5,15 @@
 //   - decodeTtlv returns or throws TtlvError, nothing else; what it accepts re-encodes to the same
 //     bytes (the decoder is strict, so accepted input is canonical; non-minimal Big Integers aside);
 //   - KmipProcessor.handle never throws and always answers a decodable Response Message with at
-//     least one batch item, within a time bound (no hang).
+//     least one batch item, within a time bound (no hang), and never reports a fault inside the
+//     server (General Failure: an exception the transport or the key service did not expect).
 // `npm run fuzz:ttlv -- --count 1000000 --seed 7` for a long run; test/e2e/kmip-fuzz.test.ts runs a
 // short one in CI. A violation prints the seed, the iteration and the input in hex, and exits 1;
 // KPKI_FUZZ_TRACE=/tmp/trace writes each input before it runs (a hang leaves its input there).
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Principal } from "../../src/core/access/index.js";
+import type { Logger } from "../../src/core/shared/logger.js";
 import { createLogger } from "../../src/infra/logging/logger.js";
 import { KmipProcessor } from "../../src/transports/kmip/kmip-processor.js";
 import { decodeTtlv, encodeTtlv, HEADER_BYTES, readHeader, TtlvError } from "../../src/transports/kmip/ttlv/codec.js";
@@ -241,6 +243,11 @@ function mutateTree(item: TtlvItem, random: () => number, depth = 0): TtlvItem {
   }
 }
 
+function describeFault(object: object): string {
+  const error = (object as { err?: unknown }).err;
+  return error instanceof Error ? `${error.name}: ${error.message} ${error.stack?.split("\n").slice(1, 4).join(" | ") ?? ""}` : JSON.stringify(object);
+}
+
 function containsBigInteger(item: TtlvItem): boolean {
   return item.type === ITEM_TYPE.BigInteger || (item.type === ITEM_TYPE.Structure && item.value.some(containsBigInteger));
 }
@@ -269,7 +276,15 @@ export interface FuzzReport {
 export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const runtime: TestRuntime = await startTestRuntime();
   const { services, clock } = runtime.runtime;
-  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: createLogger("silent"), identity: { vendor: "kpki", product: "kpki", version: "fuzz" } });
+  // Faults the processor reports as General Failure are bugs to look at: the logger collects them.
+  const faults: { readonly message: string; readonly requestId: string }[] = [];
+  const silent = createLogger("silent");
+  const collecting: Logger = {
+    ...silent,
+    error: (object: object) => void faults.push({ message: describeFault(object), requestId: String((object as { requestId?: unknown }).requestId) }),
+    child: () => collecting,
+  };
+  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: collecting, identity: { vendor: "kpki", product: "kpki", version: "fuzz" } });
   const principal: Principal = { id: "cert:fuzz", kind: "certificate", role: "admin", displayName: "fuzz" };
   const context = { principal };
   try {
@@ -329,6 +344,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
         clearTimeout(timer);
       }
       slowestMillis = Math.max(slowestMillis, performance.now() - before);
+      for (const fault of faults.splice(0)) violation(`General Failure (a fault inside the server): ${fault.message}`);
       if (violations.length >= 10) break;
       if (performance.now() - before > 1000) options.progress?.(`slow input ${inputs}: ${Math.round(performance.now() - before)} ms ${input.toString("hex").slice(0, 400)}`);
       if (options.progress !== undefined && inputs > 0 && inputs % 50_000 === 0) options.progress(`${inputs} inputs, ${Math.round(inputs / ((performance.now() - started) / 1000))}/s, ${violations.length} violations`);

@@ -71,12 +71,23 @@ function checkType(name: string, value: TtlvItem, version: Version): void {
   if (value.type !== found.type) throw invalidField(`attribute ${name} must be a ${itemTypeName(found.type)}, not a ${itemTypeName(value.type)}`);
 }
 
+/** Longest text value an attribute change or a filter takes (as REST's schema: 1024, Names 255). */
+const MAX_TEXT = 1024;
+const MAX_NAME = 255;
+
 /** The Name Value of a Name attribute (any Name Type: a URI name is kept as its text). */
 export function nameValue(value: TtlvItem): string {
   const reader = StructReader.of(value, "Name");
   const text = reader.text(TAG.NameValue);
   reader.enumeration(TAG.NameType);
   reader.done();
+  if (text.length === 0 || text.length > MAX_NAME) throw invalidField(`Name: 1–${MAX_NAME} characters`);
+  return text;
+}
+
+function boundedText(value: TtlvItem, name: string): string {
+  const text = value.value as string;
+  if (text.length > MAX_TEXT) throw invalidField(`${name}: at most ${MAX_TEXT} characters`);
   return text;
 }
 
@@ -152,7 +163,7 @@ export function templateFields(attributes: readonly RequestAttribute[]): Templat
         fields.extractable = value.value as boolean;
         break;
       default:
-        if (isCustomName(name)) fields.customAttributes[name] = value.value as string;
+        if (isCustomName(name)) fields.customAttributes[name] = boundedText(value, name);
         else throw new KmipError("UnsupportedAttribute", `attribute ${name} cannot be set by a client of kpki`);
     }
   }
@@ -169,7 +180,7 @@ export function changeValue(attribute: RequestAttribute): string {
     case ITEM_TYPE.Boolean:
       return value.value ? "true" : "false";
     case ITEM_TYPE.TextString:
-      return value.value;
+      return boundedText(value, name);
     case ITEM_TYPE.Integer:
     case ITEM_TYPE.Enumeration:
     case ITEM_TYPE.Interval:
@@ -209,7 +220,7 @@ export function locateCriteria(attributes: readonly RequestAttribute[]): Omit<Lo
         dates.set(name, [...(dates.get(name) ?? []), asDate(value, name)]);
         break;
       default:
-        if (isCustomName(name)) single("customAttribute", { name, value: value.value as string }, name);
+        if (isCustomName(name)) single("customAttribute", { name, value: boundedText(value, name) }, name);
         else throw new KmipError("FeatureNotSupported", `Locate by ${name} is not supported by kpki`);
     }
   }

@@ -97,8 +97,17 @@ export interface RegisteredMaterial {
 
 const KEY_TYPE_ALGORITHM: Readonly<Record<string, CryptographicAlgorithm>> = { rsa: "RSA", ec: "EC", ed25519: "Ed25519" };
 
+/** Largest key material Register takes (REST: 16,384 base64 characters). */
+const MAX_MATERIAL_BYTES = 12_288;
+
 /** Reads the object of a Register request (its tag follows the Object Type). */
 export function decodeObject(objectType: ObjectType, reader: StructReader): RegisteredMaterial {
+  const decoded = decodeMaterial(objectType, reader);
+  if (Buffer.byteLength(decoded.value, "base64") > MAX_MATERIAL_BYTES) throw invalidField(`key material: at most ${MAX_MATERIAL_BYTES} bytes`);
+  return decoded;
+}
+
+function decodeMaterial(objectType: ObjectType, reader: StructReader): RegisteredMaterial {
   if (objectType === "OpaqueObject") {
     reader.enumeration(TAG.OpaqueDataType);
     const value = reader.bytes(TAG.OpaqueDataValue);

@@ -152,9 +152,13 @@ export class StructReader {
   }
 }
 
-/** KMIP Date-Time (seconds, signed 64-bit) → Date, within what Date represents. */
+// The dates REST takes (RFC 3339: years 0001–9999); KMIP's 64-bit seconds reach much further.
+const FIRST_YEAR_MILLIS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+const LAST_YEAR_MILLIS = 253_402_300_799_000; // 9999-12-31T23:59:59Z
+
+/** KMIP Date-Time (seconds, signed 64-bit) → Date, within the years 0001–9999 as REST. */
 export function dateOf(seconds: bigint, what: string, tag: number): Date {
   const millis = Number(seconds) * 1000;
-  if (!Number.isSafeInteger(millis) || Math.abs(millis) > 8.64e15) throw invalidField(`${what}: ${describeTag(tag)} is out of range`);
+  if (!Number.isSafeInteger(millis) || millis < FIRST_YEAR_MILLIS || millis > LAST_YEAR_MILLIS) throw invalidField(`${what}: ${describeTag(tag)} is outside the years 0001–9999`);
   return new Date(millis);
 }

@@ -90,6 +90,7 @@ export const REVOKE: OperationHandler = {
     const code = revocationReasonOf(reasonReader.enumeration(TAG.RevocationReasonCode));
     const message = reasonReader.optionalText(TAG.RevocationMessage);
     reasonReader.done();
+    if (message !== undefined && message.length > 1024) throw invalidField("Revocation Message: at most 1024 characters");
     const compromiseOccurrenceDate = payload.optionalDate(TAG.CompromiseOccurrenceDate);
     payload.done();
     return async (run) => {
@@ -99,6 +100,13 @@ export const REVOKE: OperationHandler = {
     };
   },
 };
+
+/** Re-key Offset: at most ten years, as REST's offsetSeconds. */
+function offset(payload: StructReader): number | undefined {
+  const seconds = payload.optionalInterval(TAG.Offset);
+  if (seconds !== undefined && seconds > 315_360_000) throw invalidField("Offset: at most 315360000 seconds (ten years)");
+  return seconds;
+}
 
 /**
  * Re-key takes the old key's attributes; new ones in the request are not offered. An empty
@@ -122,7 +130,7 @@ export const REKEY: OperationHandler = {
   undoable: false,
   decode(payload, version) {
     const uid = payload.optionalText(TAG.UniqueIdentifier);
-    const offsetSeconds = payload.optionalInterval(TAG.Offset);
+    const offsetSeconds = offset(payload);
     refuseTemplates(payload, version, [{ v1: TAG.TemplateAttribute, v2: TAG.Attributes }]);
     payload.done();
     return async (run) => {
@@ -140,7 +148,7 @@ export const REKEY_KEY_PAIR: OperationHandler = {
   undoable: false,
   decode(payload, version) {
     const uid = payload.optionalText(TAG.PrivateKeyUniqueIdentifier);
-    const offsetSeconds = payload.optionalInterval(TAG.Offset);
+    const offsetSeconds = offset(payload);
     refuseTemplates(payload, version, [
       { v1: TAG.CommonTemplateAttribute, v2: TAG.CommonAttributes },
       { v1: TAG.PrivateKeyTemplateAttribute, v2: TAG.PrivateKeyAttributes },

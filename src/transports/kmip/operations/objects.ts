@@ -40,6 +40,11 @@ function symmetricAlgorithm(fields: TemplateFields): SymmetricAlgorithm | undefi
   return algorithm as SymmetricAlgorithm;
 }
 
+/** Cryptographic Length bounds, as REST's schema (symmetric 8–4096 bits, key pairs 256–4096). */
+function checkLength(length: number | undefined, min: number): void {
+  if (length !== undefined && (length < min || length > 4096)) throw invalidField(`Cryptographic Length: ${min}–4096 bits`);
+}
+
 const objectTypeAndId = (objectType: number, uid: string) => [enumeration(TAG.ObjectType, objectType), textString(TAG.UniqueIdentifier, uid)];
 
 export const CREATE: OperationHandler = {
@@ -56,6 +61,7 @@ export const CREATE: OperationHandler = {
     if (fields.objectType !== undefined && fields.objectType !== objectType) throw invalidField(`the Object Type attribute (${fields.objectType}) contradicts the payload's (${objectType})`);
     if (fields.curve !== undefined) throw invalidField("Cryptographic Domain Parameters apply to key pairs");
     const algorithm = symmetricAlgorithm(fields);
+    checkLength(fields.length, 8);
     const request: CreateRequest = { ...objectAttributes(fields), objectType, algorithm, length: fields.length };
     return async (run) => {
       const result = await run.execute({ operation: "Create", request });
@@ -98,6 +104,7 @@ export const CREATE_KEY_PAIR: OperationHandler = {
       if (length !== undefined && length !== curveBits) throw invalidField(`Cryptographic Length ${length} contradicts curve ${curve}`);
       length = curveBits;
     }
+    checkLength(length, 256);
     for (const fields of all) {
       if (fields.objectType !== undefined && fields.objectType !== "PrivateKey" && fields.objectType !== "PublicKey") throw invalidField(`Object Type ${fields.objectType} in a key pair template`);
     }
