@@ -12,6 +12,7 @@ import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
 import { formatKubeadmBench, runKubeadmBench } from "./kubeadm.js";
 import { formatKeyServiceBench, runKeyServiceBench } from "./key-service.js";
 import { formatKmsPluginBench, runKmsPluginBench } from "./kms-plugin.js";
+import { formatKmipBench, runKmipBench } from "./kmip.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -56,12 +57,16 @@ console.log("KMS v2 plugin (gRPC over a unix socket; in-process and remote) …"
 const kmsPlugin = await runKmsPluginBench(quick ? { durationMs: 1000, concurrencies: [1] } : {});
 console.log("\n" + formatKmsPluginBench(kmsPlugin) + "\n");
 
+console.log("KMIP over mutual TLS, kpki and pykmip-server …");
+const kmip = await runKmipBench(quick ? { durationMs: 1000 } : {});
+console.log("\n" + formatKmipBench(kmip) + "\n");
+
 console.log("crypto backends (in-process) …");
 const crypto = await runCryptoBackendBench(quick ? { signMs: 300, keygenMs: 300 } : {});
 console.log("\n" + formatCryptoBackendBench(crypto) + "\n");
 
 writeFileSync(
   path.join(here, "results.json"),
-  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, kmsPlugin, crypto }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, kmsPlugin, kmip, crypto }, null, 2) + "\n",
 );
 console.log(`wrote ${path.join(here, "results.json")}`);

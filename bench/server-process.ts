@@ -18,6 +18,8 @@ export interface BenchServer {
   readonly pid: number;
   /** The data directory (database, master key) of this server. */
   readonly dataDir: string;
+  /** The KMIP port, when KPKI_KMIP_LISTEN enabled the listener. */
+  readonly kmipPort?: number;
   /** User + system CPU seconds the server process has used so far. */
   cpuSeconds(): number;
   /** Stops the server; its data directory is removed unless `keepData`. */
@@ -30,8 +32,8 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
     env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let stderr = "";
     const timer = setTimeout(() => reject(new Error(`kpki serve did not start:\n${stderr}`)), 60_000);
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -44,12 +46,14 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
     child.once("exit", (code) => reject(new Error(`kpki serve exited with ${code}:\n${stderr}`)));
   });
   const pid = child.pid ?? 0;
+  const kmip = /kpki: KMIP \(TTLV over mutual TLS\) on \S+:(\d+)/.exec(stderr);
   const ticks = 100; // CLK_TCK on Linux
   return {
     url,
     caBundle: readFileSync(path.join(dataDir, "ca-bundle.pem"), "utf8"),
     pid,
     dataDir,
+    ...(kmip?.[1] === undefined ? {} : { kmipPort: Number(kmip[1]) }),
     cpuSeconds: () => {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       return (Number(fields[11]) + Number(fields[12])) / ticks;

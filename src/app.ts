@@ -1,6 +1,6 @@
 // The composition root: the only place that constructs adapters and wires them into services.
 import { webcrypto } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -64,6 +64,8 @@ import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
 import { schedule } from "./transports/jobs/schedule.js";
 import { Scheduler } from "./transports/jobs/scheduler.js";
 import { startKmsPluginServer } from "./transports/kms-plugin/server.js";
+import { KmipProcessor } from "./transports/kmip/kmip-processor.js";
+import { startKmipServer, type RunningKmipServer } from "./transports/kmip/server.js";
 
 /** The configured WebCrypto implementation. */
 function webCryptoProvider(config: Config): WebCryptoProvider {
@@ -223,6 +225,8 @@ export interface RunningService {
   readonly url: string;
   /** The bootstrap admin token, when this start created a random one (print once). */
   readonly adminToken?: string;
+  /** host:port of the KMIP listener, when KPKI_KMIP_LISTEN enabled it. */
+  readonly kmipAddress?: string;
   /** Stops accepting, finishes in-flight requests, closes storage. */
   stop(): Promise<void>;
 }
@@ -305,14 +309,24 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const address = server.address();
   const boundPort = typeof address === "object" && address !== null ? address.port : port;
   const url = `https://${host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host}:${boundPort}`;
-  logger.info({ url, caBundle: path.join(config.dataDir, "ca-bundle.pem") }, "kpki is serving");
+  let kmip: RunningKmipServer | undefined;
+  try {
+    kmip = config.kmipListen === undefined ? undefined : await startKmip(runtime, identity, privateKeyPem, config.kmipListen);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
+  const kmipAddress = kmip === undefined ? undefined : `${kmip.host.includes(":") ? `[${kmip.host}]` : kmip.host}:${kmip.port}`;
+  logger.info({ url, caBundle: path.join(config.dataDir, "ca-bundle.pem"), ...(kmipAddress === undefined ? {} : { kmip: kmipAddress }) }, "kpki is serving");
   scheduler.start();
   return {
     server,
     url,
     ...(adminToken === undefined ? {} : { adminToken }),
+    ...(kmipAddress === undefined ? {} : { kmipAddress }),
     stop: async () => {
       await scheduler.stop();
+      await kmip?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -320,6 +334,41 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
       await runtime.close();
     },
   };
+}
+
+/** The package version, for KMIP Query's Server Information. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+/**
+ * The KMIP listener (KPKI_KMIP_LISTEN): the service's TLS identity; client certificates must be
+ * issued by the internal CA, the same CA that issued that identity (its chain's first certificate).
+ */
+async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, privateKeyPem: string, listen: string): Promise<RunningKmipServer> {
+  const { config, services, clock } = runtime;
+  const logger = runtime.logger.child({ component: "kmip" });
+  const internalCa = identity.chainDer[0];
+  if (internalCa === undefined) throw new Error("the service TLS identity has no issuing CA certificate");
+  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger, identity: { vendor: "kpki", product: "kpki", version: packageVersion() } });
+  const { host, port } = splitListen(listen);
+  try {
+    return await startKmipServer({
+      host,
+      port,
+      certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
+      privateKeyPem,
+      trustedCaPem: identity.chainDer.map((der) => x509.pemEncode("CERTIFICATE", der)),
+      clientIssuerDer: internalCa,
+      processor,
+      logger,
+      limits: { maxMessageBytes: config.maxBodyBytes, idleTimeoutMs: config.kmipIdleTimeoutSeconds * 1000, maxConnections: config.kmipMaxConnections },
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE" || code === "EACCES") throw new ConfigError(`cannot listen for KMIP on ${listen}: ${code === "EADDRINUSE" ? "address already in use" : "permission denied"}`);
+    throw error;
+  }
 }
 
 /** `host:port`, `[v6]:port` or `:port` (all interfaces). */
@@ -379,7 +428,10 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
         await runtime.close();
         throw error;
       }
-      announce(`kpki: serving ${service.url} (clients trust ${path.join(config.dataDir, "ca-bundle.pem")})\n`);
+      announce(
+        `kpki: serving ${service.url} (clients trust ${path.join(config.dataDir, "ca-bundle.pem")})\n` +
+          (service.kmipAddress === undefined ? "" : `kpki: KMIP (TTLV over mutual TLS) on ${service.kmipAddress}\n`),
+      );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           logger.info({ signal }, "shutting down: finishing in-flight requests");

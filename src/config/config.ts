@@ -27,6 +27,15 @@ export const configSchema = z
   .object({
     /** HTTPS listen address for the REST API. */
     listen: listenAddress.default(":8443"),
+    /**
+     * KMIP (binary TTLV over mutual TLS) listen address, e.g. `0.0.0.0:5696` (the IANA port);
+     * unset: no KMIP listener.
+     */
+    kmipListen: listenAddress.optional(),
+    /** A KMIP connection with nothing in flight and nothing received for this long is closed. */
+    kmipIdleTimeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+    /** KMIP connections accepted at once. */
+    kmipMaxConnections: z.number().int().min(1).max(65_535).default(1024),
     /** Where the embedded database, master key file and CA bundle live. */
     dataDir: z.string().min(1).default("./data"),
     /** `file:…` (SQLite, default `file:<dataDir>/kpki.db`) or `postgresql://…`. */
@@ -45,7 +54,7 @@ export const configSchema = z
     /** Presets the bootstrap admin token (automation, tests). At least 32 characters. */
     bootstrapToken: z.string().min(32, "must be at least 32 characters").max(256).optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    /** Largest accepted request body. */
+    /** Largest accepted request body (HTTP) and request message (KMIP). */
     maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
     /**
      * The WebCrypto implementation behind the software crypto backend: Node's built-in one (default;

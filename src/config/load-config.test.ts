@@ -9,6 +9,9 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ listen: ":8443", dataDir: "./data", logLevel: "info", publicNames: [], maxBodyBytes: 262144, keyRecentUseDays: 30 });
     expect(Object.isFrozen(config)).toBe(true);
+    // No KMIP listener unless KPKI_KMIP_LISTEN asks for one.
+    expect(config.kmipListen).toBeUndefined();
+    expect(config).toMatchObject({ kmipIdleTimeoutSeconds: 300, kmipMaxConnections: 1024 });
   });
 
   it("maps every KPKI_* variable", () => {
@@ -23,6 +26,9 @@ describe("loadConfig", () => {
       KPKI_LOG_LEVEL: "debug",
       KPKI_MAX_BODY_BYTES: "65536",
       KPKI_KEY_RECENT_USE_DAYS: "7",
+      KPKI_KMIP_LISTEN: "0.0.0.0:5696",
+      KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "60",
+      KPKI_KMIP_MAX_CONNECTIONS: "64",
     });
     expect(config).toMatchObject({
       listen: "127.0.0.1:9443",
@@ -34,6 +40,9 @@ describe("loadConfig", () => {
       logLevel: "debug",
       maxBodyBytes: 65536,
       keyRecentUseDays: 7,
+      kmipListen: "0.0.0.0:5696",
+      kmipIdleTimeoutSeconds: 60,
+      kmipMaxConnections: 64,
     });
   });
 
@@ -47,6 +56,10 @@ describe("loadConfig", () => {
     [{ KPKI_MAX_BODY_BYTES: "lots" }, /^invalid KPKI_MAX_BODY_BYTES: /],
     [{ KPKI_KEY_RECENT_USE_DAYS: "0" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
     [{ KPKI_KEY_RECENT_USE_DAYS: "1.5" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
+    [{ KPKI_KMIP_LISTEN: "5696" }, /^invalid KPKI_KMIP_LISTEN: must be HOST:PORT/],
+    [{ KPKI_KMIP_LISTEN: "[::1]:99999" }, /^invalid KPKI_KMIP_LISTEN: port/],
+    [{ KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "0" }, /^invalid KPKI_KMIP_IDLE_TIMEOUT_SECONDS: /],
+    [{ KPKI_KMIP_MAX_CONNECTIONS: "many" }, /^invalid KPKI_KMIP_MAX_CONNECTIONS: /],
     [{ KPKI_BOOTSTRAP_TOKEN: "short" }, /^invalid KPKI_BOOTSTRAP_TOKEN \(value not shown\): /],
   ])("refuses %o with one line naming the variable", (env, message) => {
     let error: unknown;

@@ -5,6 +5,9 @@ import { configSchema, type Config } from "./config.js";
 /** Which environment variable sets which config key, and how its text becomes a value. */
 const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) => unknown }> = {
   KPKI_LISTEN: { key: "listen" },
+  KPKI_KMIP_LISTEN: { key: "kmipListen" },
+  KPKI_KMIP_IDLE_TIMEOUT_SECONDS: { key: "kmipIdleTimeoutSeconds", parse: Number },
+  KPKI_KMIP_MAX_CONNECTIONS: { key: "kmipMaxConnections", parse: Number },
   KPKI_DATA_DIR: { key: "dataDir" },
   DATABASE_URL: { key: "databaseUrl" },
   KPKI_DATABASE_URL: { key: "databaseUrl" },

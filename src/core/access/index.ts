@@ -1,6 +1,7 @@
 /** Public surface of core/access: what transports and the composition root import. */
 export { authorize } from "./authorize.js";
 export { OPERATION_PERMISSIONS, isOperationId, type OperationId } from "./operations.js";
+export { KMS_OPERATION_IDS } from "./kms-operations.js";
 export { PERMISSIONS, type Permission } from "./permissions.js";
 export { ROLES, ROLE_PERMISSIONS, isRole, type Role } from "./roles.js";
 export { ANONYMOUS, LOCAL_OPERATOR, SYSTEM, type Principal } from "./principal.js";

@@ -2,11 +2,12 @@ import type { Actor } from "../shared/request-context.js";
 import type { Role } from "./roles.js";
 
 /**
- * An authenticated caller. `id` is what audit records name (`token:<id>`, `cli:local`,
+ * An authenticated caller. `id` is what audit records name (`token:<id>`, `cert:<CN>`, `cli:local`,
  * `system:bootstrap`); `role` decides what it may do (roles.ts).
  */
 export interface Principal extends Actor {
-  readonly kind: "token" | "local" | "system" | "anonymous";
+  /** `certificate`: a TLS client certificate from kpki's internal CA (the KMIP transport). */
+  readonly kind: "token" | "certificate" | "local" | "system" | "anonymous";
   readonly role: Role | undefined;
 }
 

@@ -126,7 +126,7 @@ export class KmsDispatcher {
 }
 
 /** The object a result names, for the next item's ID Placeholder (KMIP: Create, Register, Locate…). */
-function placeholderOf(result: KmsResult): string | undefined {
+export function placeholderOf(result: KmsResult): string | undefined {
   switch (result.operation) {
     case "Create":
     case "Register":

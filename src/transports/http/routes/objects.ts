@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import { authorize, type OperationId, type Principal } from "../../../core/access/index.js";
+import { authorize, KMS_OPERATION_IDS, type Principal } from "../../../core/access/index.js";
 import type { KeyFormat, KmsDispatcher, KmsOperation, KmsOperationName, ObjectService } from "../../../core/kms/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { DomainError, isDomainError } from "../../../core/shared/domain-error.js";
@@ -39,38 +39,10 @@ export interface ObjectRouteDependencies {
   readonly clock: Clock;
 }
 
-/**
- * The operationId whose permission a batch item needs: the same as the item's own endpoint, so a
- * batch can do nothing its items could not do alone. Add, Modify and Delete Attribute reach the core
- * as one ChangeAttribute; all three need key.manage.
- */
-const BATCH_OPERATION_IDS: Readonly<Record<KmsOperationName, OperationId>> = {
-  Create: "createObject",
-  CreateKeyPair: "createKeyPair",
-  Register: "registerObject",
-  Get: "getObject",
-  GetAttributes: "getAttributes",
-  GetAttributeList: "getAttributeList",
-  ChangeAttribute: "modifyAttribute",
-  Locate: "locateObjects",
-  Activate: "activateObject",
-  Revoke: "revokeObject",
-  Destroy: "destroyObject",
-  ReKey: "rekeyObject",
-  ReKeyKeyPair: "rekeyKeyPair",
-  Encrypt: "encryptData",
-  Decrypt: "decryptData",
-  Sign: "signData",
-  SignatureVerify: "verifySignature",
-  MAC: "computeMac",
-  MACVerify: "verifyMac",
-  RNGRetrieve: "retrieveRandom",
-};
-
 /** The access decision for one batch item; a refusal fails that item with KMIP's Permission Denied. */
 function authorizeItem(principal: Principal, operation: KmsOperationName): void {
   try {
-    authorize(principal, BATCH_OPERATION_IDS[operation]);
+    authorize(principal, KMS_OPERATION_IDS[operation]);
   } catch (error) {
     if (isDomainError(error)) throw new DomainError(error.code, error.message, { reason: "Permission Denied" });
     throw error;

@@ -1,0 +1,276 @@
+/**
+ * KMIP over mutual TLS, kpki next to pykmip-server 0.10 (Debian python3-pykmip) on the same
+ * machine, same client, same run: a closed-loop TTLV client (test/helpers/kmip.ts) on one
+ * connection and on eight, each with one request in flight.
+ *   - Create+Get+Destroy: an AES-256 key created, read and destroyed, three requests per cycle.
+ *   - Encrypt AES-GCM 1 KiB (KMIP 1.4, with the Authenticated Encryption Tag) with an active key.
+ *   - Discover Versions: no key, no storage; what TLS, framing, TTLV and the message layer cost.
+ * Figures: operations (requests) per second and p50/p99 latency per request. ARCHITECTURE.md §5
+ * target: ≥ 5,000 KMIP operations/s on one connection (a bench figure, never a test).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect as netConnect } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { byteString, enumeration, integer, structure, textString } from "../src/transports/kmip/ttlv/item.js";
+import { ENUM, field, KmipTestClient, OP, requestMessage, STATUS, TAG } from "../test/helpers/kmip.js";
+import { createClient } from "./https-client.js";
+import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
+
+export interface KmipFigure {
+  readonly server: "kpki" | "pykmip-server";
+  readonly benchmark: string;
+  readonly connections: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  /** Why there is no figure (e.g. the peer does not offer the operation). */
+  readonly note?: string;
+}
+
+interface Credentials {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+const VERSION: [number, number] = [1, 4];
+
+const createAes = () =>
+  requestMessage(VERSION, [
+    {
+      operation: OP.Create,
+      payload: [
+        enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey),
+        structure(TAG.TemplateAttribute, [
+          structure(TAG.Attribute, [textString(TAG.AttributeName, "Cryptographic Algorithm"), enumeration(TAG.AttributeValue, ENUM.CryptographicAlgorithm.Aes)]),
+          structure(TAG.Attribute, [textString(TAG.AttributeName, "Cryptographic Length"), integer(TAG.AttributeValue, 256)]),
+          structure(TAG.Attribute, [textString(TAG.AttributeName, "Cryptographic Usage Mask"), integer(TAG.AttributeValue, 0x4 | 0x8)]),
+        ]),
+      ],
+    },
+  ]);
+const byUid = (operation: number, uid: string) => requestMessage(VERSION, [{ operation, payload: [textString(TAG.UniqueIdentifier, uid)] }]);
+const encryptGcm = (uid: string, plaintext: Buffer) =>
+  requestMessage(VERSION, [
+    {
+      operation: OP.Encrypt,
+      payload: [
+        textString(TAG.UniqueIdentifier, uid),
+        structure(TAG.CryptographicParameters, [enumeration(TAG.BlockCipherMode, ENUM.BlockCipherMode.Gcm), integer(TAG.TagLength, 16)]),
+        byteString(TAG.Data, plaintext),
+        byteString(TAG.IvCounterNonce, randomBytes(12)),
+        byteString(TAG.AuthenticatedEncryptionAdditionalData, Buffer.from("bench")),
+      ],
+    },
+  ]);
+
+/** Runs the two workloads against one KMIP endpoint. */
+async function measureEndpoint(server: KmipFigure["server"], port: number, credentials: Credentials, durationMs: number): Promise<KmipFigure[]> {
+  const connect = () => KmipTestClient.connect({ port, ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem });
+  const figures: KmipFigure[] = [];
+  const setup = await connect();
+  const created = await setup.send(createAes());
+  const keyUid = field<string>(created.items[0]?.payload, TAG.UniqueIdentifier);
+  if (keyUid === undefined) throw new Error(`${server}: Create failed: ${JSON.stringify(created.items[0])}`);
+  await setup.send(byUid(OP.Activate, keyUid));
+  const plaintext = randomBytes(1024);
+  const probe = await setup.send(encryptGcm(keyUid, plaintext));
+  const gcmWorks = probe.items[0]?.status === STATUS.Success;
+  setup.close();
+  for (const connections of [1, 8]) {
+    const clients = await Promise.all(Array.from({ length: connections }, () => connect()));
+    const ok = (response: { items: readonly { status: number }[] }) => response.items[0]?.status === STATUS.Success;
+    // Create, Get and Destroy of one key: three requests, each timed as one operation.
+    const cycle = async (client: KmipTestClient, latencies: number[]) => {
+      const t0 = performance.now();
+      const made = await client.send(createAes());
+      const t1 = performance.now();
+      const uid = field<string>(made.items[0]?.payload, TAG.UniqueIdentifier);
+      if (uid === undefined) return 1;
+      const got = await client.send(byUid(OP.Get, uid));
+      const t2 = performance.now();
+      const destroyed = await client.send(byUid(OP.Destroy, uid));
+      latencies.push(t1 - t0, t2 - t1, performance.now() - t2);
+      return [got, destroyed].filter((response) => !ok(response)).length;
+    };
+    await perConnection(clients, 300, cycle);
+    figures.push(figure(server, "Create+Get+Destroy AES-256", connections, await perConnection(clients, durationMs, cycle)));
+    const single = (message: () => Buffer) => async (client: KmipTestClient, latencies: number[]) => {
+      const t0 = performance.now();
+      const response = await client.send(message());
+      latencies.push(performance.now() - t0);
+      return ok(response) ? 0 : 1;
+    };
+    if (gcmWorks) {
+      const encrypt = single(() => encryptGcm(keyUid, plaintext));
+      await perConnection(clients, 300, encrypt);
+      figures.push(figure(server, "Encrypt AES-GCM 1 KiB", connections, await perConnection(clients, durationMs, encrypt)));
+    } else {
+      figures.push({ server, benchmark: "Encrypt AES-GCM 1 KiB", connections, perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, note: `not offered (Result Reason ${probe.items[0]?.reason ?? "?"})` });
+    }
+    // No storage and no key: the cost of TLS, framing, TTLV and the message layer alone.
+    const discover = single(() => requestMessage(VERSION, [{ operation: OP.DiscoverVersions, payload: [] }]));
+    await perConnection(clients, 300, discover);
+    figures.push(figure(server, "Discover Versions (protocol cost)", connections, await perConnection(clients, durationMs, discover)));
+    for (const client of clients) client.close();
+  }
+  return figures;
+}
+
+/** Operations and latencies of a closed loop on each connection (one request in flight per connection). */
+interface Measured {
+  readonly operations: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly latencies: number[];
+}
+
+async function perConnection(clients: readonly KmipTestClient[], durationMs: number, run: (client: KmipTestClient, latencies: number[]) => Promise<number>): Promise<Measured> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (performance.now() < deadline) errors += await run(client, latencies);
+    }),
+  );
+  return { operations: latencies.length, errors, seconds: (performance.now() - start) / 1000, latencies };
+}
+
+function figure(server: KmipFigure["server"], benchmark: string, connections: number, measured: Measured): KmipFigure {
+  const latencies = [...measured.latencies].sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { server, benchmark, connections, perSecond: measured.operations / measured.seconds, p50Ms: pick(0.5), p99Ms: pick(0.99), errors: measured.errors };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`pykmip-server exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = netConnect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`pykmip-server did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Starts pykmip-server (TLS1.2 suite, client certificates required) with kpki-issued certificates. */
+async function startPykmipServer(dir: string, server: Credentials): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  writeFileSync(path.join(dir, "server.crt"), server.certPem);
+  writeFileSync(path.join(dir, "server.key"), server.keyPem, { mode: 0o600 });
+  writeFileSync(path.join(dir, "ca.crt"), server.caPem);
+  mkdirSync(path.join(dir, "policies"), { recursive: true });
+  const config = path.join(dir, "server.conf");
+  writeFileSync(
+    config,
+    [
+      "[server]",
+      "hostname=127.0.0.1",
+      `port=${port}`,
+      `certificate_path=${path.join(dir, "server.crt")}`,
+      `key_path=${path.join(dir, "server.key")}`,
+      `ca_path=${path.join(dir, "ca.crt")}`,
+      "auth_suite=TLS1.2",
+      `policy_path=${path.join(dir, "policies")}`,
+      "enable_tls_client_auth=True",
+      "logging_level=WARNING",
+      `database_path=${path.join(dir, "pykmip.db")}`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("pykmip-server", ["-f", config, "-l", path.join(dir, "server.log")], { stdio: "ignore" });
+  await waitForPort(port, child, 30_000);
+  return {
+    port,
+    // SIGTERM, then wait: it joins its session threads for up to 10 s (reference §3, pitfall 12).
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function runKmipBench(options: { durationMs?: number } = {}): Promise<KmipFigure[]> {
+  const durationMs = options.durationMs ?? 4000;
+  const figures: KmipFigure[] = [];
+  const kpki = await startBenchServer({ KPKI_KMIP_LISTEN: "127.0.0.1:0" });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kpki-kmip-bench-"));
+  try {
+    if (kpki.kmipPort === undefined) throw new Error("kpki serve did not announce its KMIP listener");
+    const admin = createClient(kpki.url, kpki.caBundle, BENCH_TOKEN, 1);
+    const issue = async (body: Record<string, unknown>): Promise<Credentials> => {
+      const response = await admin.call("POST", "/v1/certificates", { ca: "kpki-internal", keyAlgorithm: "ECDSA-P256", ...body });
+      if (response.status !== 201) throw new Error(`issuing a bench certificate: ${JSON.stringify(response.body)}`);
+      const issued = response.body as { certificatePem: string; chainPem: string; privateKeyPem: string };
+      return { caPem: `${issued.chainPem}${kpki.caBundle}`, certPem: issued.certificatePem, keyPem: issued.privateKeyPem };
+    };
+    const client = await issue({ profile: "client", subject: { commonName: "bench", organization: ["admin"] } });
+    admin.close();
+    figures.push(...(await measureEndpoint("kpki", kpki.kmipPort, { ...client, caPem: kpki.caBundle }, durationMs)));
+    if (!existsSync("/usr/bin/pykmip-server")) {
+      figures.push({ server: "pykmip-server", benchmark: "(all)", connections: 0, perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, note: "pykmip-server is not installed (apt-get install python3-pykmip)" });
+    } else {
+      const adminAgain = createClient(kpki.url, kpki.caBundle, BENCH_TOKEN, 1);
+      const serverCredentials = await (async () => {
+        const response = await adminAgain.call("POST", "/v1/certificates", { ca: "kpki-internal", profile: "server", keyAlgorithm: "ECDSA-P256", subject: { commonName: "pykmip-server" }, subjectAltNames: ["IP:127.0.0.1", "DNS:localhost"] });
+        if (response.status !== 201) throw new Error(`issuing the pykmip-server certificate: ${JSON.stringify(response.body)}`);
+        const issued = response.body as { certificatePem: string; chainPem: string; privateKeyPem: string };
+        return { caPem: `${issued.chainPem}`, certPem: issued.certificatePem + issued.chainPem, keyPem: issued.privateKeyPem };
+      })();
+      adminAgain.close();
+      const pykmip = await startPykmipServer(dir, serverCredentials);
+      try {
+        figures.push(...(await measureEndpoint("pykmip-server", pykmip.port, { ...client, caPem: kpki.caBundle }, durationMs)));
+      } finally {
+        await pykmip.stop();
+      }
+    }
+  } finally {
+    await kpki.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+export function formatKmipBench(figures: readonly KmipFigure[]): string {
+  const rows = [
+    ["server", "benchmark", "connections", "ops/s", "p50 ms", "p99 ms", "errors"],
+    ...figures.map((f) => [f.server, f.benchmark, String(f.connections), f.note ?? f.perSecond.toFixed(0), f.note === undefined ? f.p50Ms.toFixed(2) : "-", f.note === undefined ? f.p99Ms.toFixed(2) : "-", String(f.errors)]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return ["KMIP over mutual TLS (TTLV, KMIP 1.4), kpki vs pykmip-server", ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "))].join("\n");
+}
+
+if (process.argv[1]?.endsWith("bench/kmip.ts") === true) {
+  const quick = process.argv.includes("--quick");
+  console.log(formatKmipBench(await runKmipBench(quick ? { durationMs: 1000 } : {})));
+}
