@@ -319,6 +319,14 @@ describe("roles", () => {
     expect(after.auditEvents).toBe(before.auditEvents + 1);
   });
 
+  it("an issuer cannot mint a kpki credential: a certificate of the internal CA with an Organization (a KMIP identity's role) needs token.manage", async () => {
+    const minted = { ca: "kpki-internal", profile: "client", keyAlgorithm: "ECDSA-P256", subject: { commonName: "escalate", organization: ["admin"] } };
+    const refused = await expectNothingStored(t, () => request(t.app).post("/v1/certificates").set(bearer(issuer.token)).send(minted));
+    expectProblem(refused, { status: 403, code: "permission_denied", detail: "token.manage" });
+    const allowed = await request(t.app).post("/v1/certificates").set(ADMIN).send(minted);
+    expect(allowed.status, allowed.text).toBe(201);
+  });
+
   it("an issuer cannot create CAs (403), create tokens (403) or read the inventory (403); nothing is stored", async () => {
     const createCa = await expectNothingStored(t, () => request(t.app).post("/v1/authorities").set(bearer(issuer.token)).send(createCaBody("issuer-ca")));
     expectProblem(createCa, { status: 403, code: "permission_denied", detail: "role issuer lacks permission ca.manage" });

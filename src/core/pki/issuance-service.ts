@@ -17,7 +17,7 @@ import type { CertificateProfile } from "./profiles/profile.js";
 import type { ProfileCatalog } from "./profiles/profile-catalog.js";
 import { parseCertificateRequest } from "./x509/csr.js";
 import type { GeneralName } from "./x509/general-name.js";
-import { encodeName, type SubjectFields } from "./x509/name.js";
+import { encodeName, nameFields, parseName, type SubjectFields } from "./x509/name.js";
 
 /** Idempotency keys: opaque caller-chosen strings (e.g. a UUID). */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -125,6 +125,7 @@ export class IssuanceService {
       subjectAltNames: request.subjectAltNames ?? csr?.requestedExtensions.subjectAltNames ?? [],
       requestedExtensions: csr?.requestedExtensions ?? {},
     }, this.deps.clock.now(), request.ttlSeconds);
+    assertNoCredentialMinting(context, plan.issuer.ca.internal, plan.subjectDer);
     // The key is made only after the policy accepted the request, so refusals cost no key.
     const generated = csr === undefined ? await this.deps.ephemeralKeys.generate(keyAlgorithm) : undefined;
     const publicKeySpki = csr?.publicKeySpki ?? generated?.publicKeySpki;
@@ -273,3 +274,18 @@ function assertTtl(ttlSeconds: number | undefined): void {
   if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds < 60)) throw invalidInput("ttlSeconds", "must be an integer of at least 60");
 }
 
+
+/**
+ * A client certificate of kpki's internal CA whose Organization names a kpki role is a KMIP
+ * credential with that role (transports/kmip). Minting one is as strong as creating a token of that
+ * role, so a certificate of an internal CA that carries any Organization needs what creating tokens
+ * needs (the caller's transport says so); without an Organization it names no role and anyone
+ * allowed to issue may have it.
+ */
+function assertNoCredentialMinting(context: RequestContext, internalCa: boolean, subjectDer: Uint8Array): void {
+  if (!internalCa || context.mayIssueCredentials === true) return;
+  const organizations = nameFields(parseName(subjectDer)).organization ?? [];
+  if (organizations.length > 0) {
+    throw new DomainError("permission_denied", `a certificate of kpki's internal CA with O=${organizations.join(",")} may be a kpki credential (a KMIP identity with the role its O names): issuing it needs the permission token.manage`, { field: "subject" });
+  }
+}

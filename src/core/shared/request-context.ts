@@ -10,4 +10,10 @@ export interface Actor {
 export interface RequestContext {
   readonly principal: Actor;
   readonly requestId?: string;
+  /**
+   * The caller may mint kpki credentials: a client certificate of kpki's internal CA whose
+   * Organization names a kpki role is a KMIP identity with that role. The transport sets it from
+   * the caller's access (token.manage); absent means no.
+   */
+  readonly mayIssueCredentials?: boolean;
 }

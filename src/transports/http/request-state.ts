@@ -1,5 +1,5 @@
 import type { Response } from "express";
-import type { Principal } from "../../core/access/index.js";
+import { ROLE_PERMISSIONS, type Principal } from "../../core/access/index.js";
 import type { Logger } from "../../core/shared/logger.js";
 import type { RequestContext } from "../../core/shared/request-context.js";
 
@@ -18,5 +18,6 @@ export function requestState(res: Response): RequestState {
 /** The core's view of the caller. */
 export function requestContext(res: Response): RequestContext {
   const state = requestState(res);
-  return { principal: state.principal, requestId: state.requestId };
+  const role = state.principal.role;
+  return { principal: state.principal, requestId: state.requestId, mayIssueCredentials: role !== undefined && ROLE_PERMISSIONS[role].has("token.manage") };
 }
