@@ -449,7 +449,8 @@ describe("named keys: the ciphertext format, taken apart by hand; rotation and r
     expect((expectProblem(await send("post", `/v1/keys/${name}/decrypt`, { ciphertext: relabelled }), { status: 400, code: "invalid_input" }) as Problem & { kmipResultReason?: string }).kmipResultReason).toBe("Cryptographic Failure");
 
     // Once old data is rewrapped, minDecryptionVersion retires version 1: its ciphertexts are refused, rewrapped ones still read.
-    await ok("patch", `/v1/keys/${name}`, { minDecryptionVersion: 2 });
+    // (force: version 1 decrypted just now, which the recent-use guard would otherwise protect)
+    await ok("patch", `/v1/keys/${name}?force=true`, { minDecryptionVersion: 2 });
     expect((expectProblem(await send("post", `/v1/keys/${name}/decrypt`, { ciphertext: v1 }), { status: 422, code: "policy_violation" }) as Problem & { kmipResultReason?: string }).kmipResultReason).toBe("Permission Denied");
     expect(bytesOf((await ok<{ plaintext: string }>("post", `/v1/keys/${name}/decrypt`, { ciphertext: rewrapped })).plaintext)).toEqual(plaintext);
   });

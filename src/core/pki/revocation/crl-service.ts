@@ -23,7 +23,17 @@ export const DEFAULT_CRL_POLICY: CrlPolicy = { fullValiditySeconds: 7 * 86_400, 
 /** Where a CA's delta CRL is published, for the Freshest CRL extension of its complete CRLs. */
 export type DeltaCrlUrl = (caName: string) => string | undefined;
 
-const NUMBER_RETRIES = 3;
+const NUMBER_RETRIES = 5;
+
+/**
+ * Two writers issuing at once can also meet as lock contention rather than a taken number:
+ * SQLite refuses to upgrade a reading transaction while another process writes ("database is
+ * locked"), PostgreSQL may pick one of them as a deadlock victim. Both are safe to retry: the
+ * transaction rolled back whole.
+ */
+function isTransientContention(error: unknown): boolean {
+  return error instanceof Error && /database is locked|SQLITE_BUSY|deadlock detected|could not serialize access/.test(error.message);
+}
 
 /**
  * Complete and delta CRLs per CA (RFC 5280 §5). One CRL number sequence per CA for both kinds
@@ -98,7 +108,10 @@ export class CrlService {
       try {
         return await this.issueOnce(ca, options);
       } catch (error) {
-        if (attempt < NUMBER_RETRIES && isDomainError(error) && error.code === "already_exists") continue;
+        if (attempt < NUMBER_RETRIES && ((isDomainError(error) && error.code === "already_exists") || isTransientContention(error))) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.floor(Math.random() * 50)));
+          continue;
+        }
         throw error;
       }
     }
