@@ -269,10 +269,13 @@ describe("KMIP payload forms: 1.x Template-Attribute and 2.0 Attributes", () => 
 
   it.each([
     ["a Cryptographic Length beyond 4096 bits", () => ({ operation: OP.Create, payload: [enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey), structure(TAG.Attributes, [enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.HmacSha256), integer(TAG.CryptographicLength, 2 ** 31 - 1)])] }), /Cryptographic Length: 8–4096/],
-    ["an Activation Date in the year 30000", () => ({ operation: OP.Create, payload: [enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey), structure(TAG.Attributes, [enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.Aes), { tag: TAG.ActivationDate, type: 0x09 as const, value: 900_000_000_000n }])] }), /outside the years 0001–9999/],
+    ["an Activation Date in the year 30000", () => ({ operation: OP.Create, payload: [enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey), structure(TAG.Attributes, [enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.Aes), { tag: TAG.ActivationDate, type: 0x09, value: 900_000_000_000n }])] }), /outside the years 0001–9999/],
     ["a Name of 300 characters", () => ({ operation: OP.Create, payload: [enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey), structure(TAG.Attributes, [enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.Aes), structure(TAG.Name, [textString(TAG.NameValue, "n".repeat(300)), enumeration(TAG.NameType, 1)])])] }), /Name: 1–255/],
-    ["a Re-key Offset of a century", () => ({ operation: OP.Rekey, payload: [uidItem("any"), { tag: TAG.Offset, type: 0x0a as const, value: 3_153_600_000 }] }), /at most 315360000 seconds/],
-  ] as const)("refuses, as REST's schema does, %s (Invalid Field, nothing stored)", async (_name, item, message) => {
+    // Found by the fuzzer on PostgreSQL, whose text cannot hold NUL: refused at the edge for both databases.
+    ["a Unique Identifier with a NUL character", () => ({ operation: OP.Get, payload: [uidItem("a\u0000b")] }), /must not contain NUL/],
+    ["a Name with a NUL character", () => ({ operation: OP.Create, payload: [enumeration(TAG.ObjectType, ENUM.ObjectType.SymmetricKey), structure(TAG.Attributes, [enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.Aes), structure(TAG.Name, [textString(TAG.NameValue, "nul\u0000name"), enumeration(TAG.NameType, 1)])])] }), /must not contain NUL/],
+    ["a Re-key Offset of a century", () => ({ operation: OP.Rekey, payload: [uidItem("any"), { tag: TAG.Offset, type: 0x0a, value: 3_153_600_000 }] }), /at most 315360000 seconds/],
+  ] as [string, () => RequestItem, RegExp][])("refuses, as REST's schema does, %s (Invalid Field, nothing stored)", async (_name, item, message) => {
     const before = ((await request(t.app).get(`/v1/objects?limit=500`).set(ADMIN)).body as { items: unknown[] }).items.length;
     const response = await send([2, 0], [item()]);
     expect(response.items[0]).toMatchObject({ status: STATUS.OperationFailed, reason: REASON.InvalidField, message: expect.stringMatching(message) });

@@ -2,7 +2,7 @@ import type { CryptographicAlgorithm, DateRange, LocateQuery, ObjectType, State 
 import { isCustomName, specByName, specByTag, type AttributeSpec } from "./attribute-specs.js";
 import { invalidField, KmipError } from "./kmip-error.js";
 import { V2_0, type Version } from "./protocol-version.js";
-import { dateOf, StructReader } from "./struct-reader.js";
+import { checkText, dateOf, StructReader } from "./struct-reader.js";
 import { ITEM_TYPE, itemTypeName, type TtlvItem } from "./ttlv/item.js";
 import { describeTag, TAG } from "./ttlv/tags.js";
 import { algorithmOf, curveOf, objectTypeOf, stateOf } from "./vocabulary.js";
@@ -86,7 +86,7 @@ export function nameValue(value: TtlvItem): string {
 }
 
 function boundedText(value: TtlvItem, name: string): string {
-  const text = value.value as string;
+  const text = checkText(value.value as string, name);
   if (text.length > MAX_TEXT) throw invalidField(`${name}: at most ${MAX_TEXT} characters`);
   return text;
 }

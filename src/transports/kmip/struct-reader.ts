@@ -60,14 +60,20 @@ export class StructReader {
     return value;
   }
 
+  /**
+   * A Text String. NUL is refused: it is valid UTF-8, but no KMIP text needs it and PostgreSQL text
+   * cannot hold it (found by the fuzzer: a Unique Identifier with a NUL reached the database).
+   */
   optionalText(tag: number): string | undefined {
-    return this.take(tag, ITEM_TYPE.TextString)?.value;
+    const value = this.take(tag, ITEM_TYPE.TextString)?.value;
+    if (value !== undefined) checkText(value, `${this.what}: ${describeTag(tag)}`);
+    return value;
   }
   text(tag: number): string {
     return this.required(this.optionalText(tag), tag);
   }
   texts(tag: number): string[] {
-    return this.takeAll(tag, ITEM_TYPE.TextString).map((item) => item.value);
+    return this.takeAll(tag, ITEM_TYPE.TextString).map((item) => checkText(item.value, `${this.what}: ${describeTag(tag)}`));
   }
 
   optionalBytes(tag: number): Uint8Array | undefined {
@@ -150,6 +156,12 @@ export class StructReader {
       throw new KmipError("InvalidField", `${this.what}: unexpected ${describeTag(child.tag)} (${itemTypeName(child.type)}), or a field given twice`);
     }
   }
+}
+
+/** Refuses a text with a NUL character (see optionalText). */
+export function checkText(value: string, what: string): string {
+  if (value.includes("\u0000")) throw invalidField(`${what} must not contain NUL characters`);
+  return value;
 }
 
 // The dates REST takes (RFC 3339: years 0001–9999); KMIP's 64-bit seconds reach much further.
