@@ -3,22 +3,10 @@
 // earlier — when the newest entries were cut off. Each tampering is undone before the next.
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditEvent as Row } from "../../src/infra/prisma/generated/sqlite/client.js";
 import { runKpki } from "../helpers/process.js";
 import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 
-interface Row {
-  seq: number;
-  id: string;
-  time: Date;
-  actor: string;
-  action: string;
-  target: string;
-  result: string;
-  requestId: string | null;
-  details: string;
-  prevHash: string;
-  hash: string;
-}
 
 let t: TestRuntime;
 let rows: Row[];

@@ -8,7 +8,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptionConfigProblems, staticSecretsOf } from "../helpers/encryption-config-checks.js";
-import { httpsRequest, jsonBody, runKpki, startKpkiServer, stopAllKpki, type RunResult, type ServingKpki } from "../helpers/process.js";
+import { httpsRequest, jsonBody, runKpki, startKpkiServer, stopAllKpki, type ServingKpki } from "../helpers/process.js";
+import { cliFails as fails, cliOk as ok } from "../helpers/cli-result.js";
 import { TEST_ADMIN_TOKEN } from "../helpers/runtime.js";
 import { createTestDatabase, postgresqlTestUrl, type TestDatabase } from "../helpers/test-database.js";
 
@@ -25,18 +26,7 @@ const inClient = (name: string) => path.join(clientDir, name);
 const remote = (token = tokenFile) => ["--server", server.url, "--ca-cert", bundleFile, "--token-file", token];
 const encryption = (...args: string[]) => runKpki(["kubernetes", "encryption-config", ...args, ...remote()], { cwd: clientDir });
 
-function ok(result: RunResult): string {
-  expect(result.code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
 
-function fails(result: RunResult, exitCode: number): string {
-  expect(result.code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(exitCode);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kpki: /);
-  return lines[0] ?? "";
-}
 
 /** The file at `name`: mode 0600 and valid. */
 function checkedFile(name: string): string {

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runKpki, startKpkiServer, stopAllKpki, type RunResult, type ServingKpki } from "../helpers/process.js";
+import { runKpki, startKpkiServer, stopAllKpki, type ServingKpki } from "../helpers/process.js";
+import { cliFails as fails, cliOk as ok } from "../helpers/cli-result.js";
 import { TEST_ADMIN_TOKEN } from "../helpers/runtime.js";
 import { createTestDatabase, postgresqlTestUrl, type TestDatabase } from "../helpers/test-database.js";
 
@@ -24,20 +25,7 @@ const remote = () => ["--server", server.url, "--ca-cert", bundleFile, "--token-
 const kpki = (...args: string[]) => runKpki(["key", ...args, ...remote()], { cwd: clientDir });
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** Exit 0, and stdout. */
-function ok(result: RunResult): string {
-  expect(result.code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
 
-/** The expected exit code and one line on stderr. */
-function fails(result: RunResult, exitCode: number): string {
-  expect(result.code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(exitCode);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kpki: /);
-  return lines[0] ?? "";
-}
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(os.tmpdir(), "kpki-cli-keys-"));

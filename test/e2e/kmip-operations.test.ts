@@ -6,10 +6,10 @@ import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../../src/core/access/index.js";
-import { createLogger } from "../../src/infra/logging/logger.js";
-import { KmipProcessor } from "../../src/transports/kmip/kmip-processor.js";
+import type { KmipProcessor } from "../../src/transports/kmip/kmip-processor.js";
 import { byteString, dateTime, enumeration, integer, interval, structure, textString, type TtlvItem } from "../../src/transports/kmip/ttlv/item.js";
 import { ENUM, field, fields, OP, parseResponse, REASON, requestMessage, STATUS, TAG, type Response } from "../helpers/kmip.js";
+import { kmipProcessorOf } from "../helpers/kmip-server.js";
 import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 
 const admin: Principal = { id: "cert:kmip-ops", kind: "certificate", role: "admin", displayName: "kmip-ops" };
@@ -18,8 +18,7 @@ let processor: KmipProcessor;
 
 beforeAll(async () => {
   t = await startTestRuntime();
-  const { services, clock } = t.runtime;
-  processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: createLogger("silent"), identity: { vendor: "kpki", product: "kpki", version: "test" } });
+  processor = kmipProcessorOf(t);
 });
 
 afterAll(async () => {

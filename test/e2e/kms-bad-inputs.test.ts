@@ -5,19 +5,15 @@
 import { createCipheriv, generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import request, { type Test } from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNothingStored, expectProblem, storedCounts, type Problem } from "../helpers/problem.js";
 import { generateKey, openssl } from "../helpers/openssl.js";
-import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+import { ADMIN, startTestRuntimeFlushingByHand, type TestRuntime, type UsageFlush } from "../helpers/runtime.js";
 
 let t: TestRuntime;
 let server: Server;
 
-/** The usage recorder, whose flush writes counted uses as audit rows (flushed here, never on a timer). */
-interface Flushable {
-  flush(): Promise<number>;
-}
-let usage: Flushable;
+let usage: UsageFlush;
 
 const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString("base64");
 const bytesOf = (text: string) => Buffer.from(text, "base64");
@@ -79,15 +75,8 @@ interface Fixtures {
 let f: Fixtures;
 
 beforeAll(async () => {
-  // The runtime writes counted key uses every 5 s on an interval; with only setInterval faked while
-  // it starts, that timer never runs, and each test flushes at known points instead.
-  vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
-  try {
-    t = await startTestRuntime();
-  } finally {
-    vi.useRealTimers();
-  }
-  usage = (t.runtime.services.keyOperations as unknown as { deps: { usage: Flushable } }).deps.usage;
+  // Counted key uses are written only when a test flushes them (see the helper).
+  ({ t, usage } = await startTestRuntimeFlushingByHand());
   server = createServer(t.app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 

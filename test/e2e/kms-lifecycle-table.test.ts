@@ -8,10 +8,10 @@
 import { constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, sign as signMessage, verify as verifySignature, type KeyObject } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import request, { type Response } from "supertest";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM } from "../../src/core/access/index.js";
 import { expectProblem, storedCounts, type Problem, type StoredCounts } from "../helpers/problem.js";
-import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+import { ADMIN, startTestRuntimeFlushingByHand, type TestRuntime, type UsageFlush } from "../helpers/runtime.js";
 
 // ---- the KMIP rules, written from the specification ----
 
@@ -142,23 +142,11 @@ let server: Server;
 /** Tags the shared objects of this run (custom attribute x-lc), so Locate can find exactly them. */
 const RUN_TAG = `lc-${randomBytes(6).toString("hex")}`;
 
-/** The usage recorder, whose flush writes counted uses as audit rows (flushed here, never on a timer). */
-interface Flushable {
-  flush(): Promise<number>;
-}
-let usage: Flushable;
+let usage: UsageFlush;
 
 beforeAll(async () => {
-  // The runtime writes counted key uses every 5 s on an interval. Stopping that timer (only
-  // setInterval is faked, while the runtime starts) lets each test flush at known points, so "no
-  // audit row was written" cannot be disturbed by a flush of earlier uses landing mid-test.
-  vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
-  try {
-    t = await startTestRuntime();
-  } finally {
-    vi.useRealTimers();
-  }
-  usage = (t.runtime.services.keyOperations as unknown as { deps: { usage: Flushable } }).deps.usage;
+  // Counted key uses are written only when a test flushes them (see the helper).
+  ({ t, usage } = await startTestRuntimeFlushingByHand());
   // One listening server for every request (supertest would start one per request otherwise).
   server = createServer(t.app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

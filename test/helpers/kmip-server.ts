@@ -4,8 +4,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { KmipProcessor } from "../../src/transports/kmip/kmip-processor.js";
+import { createLogger } from "../../src/infra/logging/logger.js";
 import { httpsRequest, jsonBody, startKpkiServer, type HttpsResponse, type ServingKpki } from "./process.js";
-import { TEST_ADMIN_TOKEN } from "./runtime.js";
+import { TEST_ADMIN_TOKEN, type TestRuntime } from "./runtime.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
 /** A client identity on disk (PyKMIP reads files) and in memory. */
@@ -83,4 +85,10 @@ export async function startKmipKpki(env: Readonly<Record<string, string>> = {}):
       }
     },
   };
+}
+
+/** The KMIP message processor of a test runtime, without a socket: tests hand it request bytes. */
+export function kmipProcessorOf(t: TestRuntime): KmipProcessor {
+  const { services, clock } = t.runtime;
+  return new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: createLogger("silent"), identity: { vendor: "kpki", product: "kpki", version: "test" } });
 }

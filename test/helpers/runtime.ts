@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { vi } from "vitest";
 import type { Express } from "express";
 import { buildHttpApp, openRuntime, prepareService, type Runtime } from "../../src/app.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -71,3 +72,25 @@ export async function startTestRuntime(options: { reuse?: { database: TestDataba
 
 /** `Authorization` header with the test admin token. */
 export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } as const;
+
+/** The key-usage recorder of a runtime: its flush writes counted uses (counters and aggregated audit rows). */
+export interface UsageFlush {
+  flush(): Promise<number>;
+}
+
+/**
+ * A test runtime whose counted key uses are written only when the test calls `usage.flush()`: the
+ * runtime writes them every 5 s on an interval, and with only setInterval faked while it starts,
+ * that timer never runs, so "no row was written" cannot be disturbed by an earlier flush landing.
+ */
+export async function startTestRuntimeFlushingByHand(): Promise<{ readonly t: TestRuntime; readonly usage: UsageFlush }> {
+  vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+  let t: TestRuntime;
+  try {
+    t = await startTestRuntime();
+  } finally {
+    vi.useRealTimers();
+  }
+  // The recorder is private to the key service; tests reach it to flush at known points.
+  return { t, usage: (t.runtime.services.keyOperations as unknown as { deps: { usage: UsageFlush } }).deps.usage };
+}

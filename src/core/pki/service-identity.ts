@@ -45,14 +45,7 @@ export class ServiceIdentityService {
   async ensureTlsIdentity(context: RequestContext, request: { ca: string; names: readonly GeneralName[] }): Promise<ServiceTlsIdentity> {
     const now = this.deps.clock.now();
     const wanted = new Set(request.names.map(formatGeneralName));
-    const current = await this.deps.uow.read(async (r) => {
-      const certificateId = await r.settings.get(CERTIFICATE_SETTING);
-      const keyId = await r.settings.get(KEY_SETTING);
-      return {
-        certificate: certificateId === undefined ? undefined : await r.certificates.findById(certificateId as CertificateId),
-        key: keyId === undefined ? undefined : await r.keyMaterials.findById(keyId as KeyMaterialId),
-      };
-    });
+    const current = await this.stored();
     const key = current.key ?? (await this.newKey(now));
     const certificate = current.certificate;
     const fresh =
@@ -70,6 +63,18 @@ export class ServiceIdentityService {
     return { certificateDer: issued.certificate.der, chainDer: issued.chainDer, key: key.handle, renewed: true };
   }
 
+  /** The TLS certificate and key the settings name now (either may be absent before the first start). */
+  private stored() {
+    return this.deps.uow.read(async (r) => {
+      const certificateId = await r.settings.get(CERTIFICATE_SETTING);
+      const keyId = await r.settings.get(KEY_SETTING);
+      return {
+        certificate: certificateId === undefined ? undefined : await r.certificates.findById(certificateId as CertificateId),
+        key: keyId === undefined ? undefined : await r.keyMaterials.findById(keyId as KeyMaterialId),
+      };
+    });
+  }
+
   /**
    * Re-issues the current TLS certificate, with the names it has, when it nears expiry (the
    * scheduled job). Unlike `ensureTlsIdentity` it never changes the names: it may run in any
@@ -78,14 +83,7 @@ export class ServiceIdentityService {
    */
   async renewIfExpiring(context: RequestContext, ca: string): Promise<{ renewed: boolean; notAfter?: Date }> {
     const now = this.deps.clock.now();
-    const current = await this.deps.uow.read(async (r) => {
-      const certificateId = await r.settings.get(CERTIFICATE_SETTING);
-      const keyId = await r.settings.get(KEY_SETTING);
-      return {
-        certificate: certificateId === undefined ? undefined : await r.certificates.findById(certificateId as CertificateId),
-        key: keyId === undefined ? undefined : await r.keyMaterials.findById(keyId as KeyMaterialId),
-      };
-    });
+    const current = await this.stored();
     const { certificate, key } = current;
     if (certificate === undefined || key === undefined) return { renewed: false };
     if (certificate.status === "active" && certificate.notAfter.getTime() - now.getTime() > RENEW_WITHIN_SECONDS * 1000) return { renewed: false, notAfter: certificate.notAfter };

@@ -1,10 +1,10 @@
 import { authorize, KMS_OPERATION_IDS, type OperationId, type Principal } from "../../core/access/index.js";
-import { placeholderOf, type KmsDispatcher, type KmsOperation, type KmsResult, type ManagedObject, type ObjectService } from "../../core/kms/index.js";
+import { placeholderOf, type KmsDispatcher, type KmsOperation, type ManagedObject, type ObjectService } from "../../core/kms/index.js";
 import type { Clock } from "../../core/shared/clock.js";
 import type { Logger } from "../../core/shared/logger.js";
 import { KmipError } from "./kmip-error.js";
 import { decodeRequestMessage, encodeResponseMessage, MessageError, type RequestBatchItem, type ResponseBatchItem } from "./messages.js";
-import { operationHandlers, type OperationHandler, type Runner, type ServerIdentity } from "./operations/index.js";
+import { operationHandlers, type OperationHandler, type ResultOf, type Runner, type ServerIdentity } from "./operations/index.js";
 import { formatVersion, isSupported, V1_0, V2_0, version as versionOf, type Version } from "./protocol-version.js";
 import { failureOf } from "./result-reason.js";
 import { StructReader } from "./struct-reader.js";
@@ -145,11 +145,12 @@ export class KmipProcessor {
     let placeholder: string | undefined;
     return {
       version: requestVersion,
-      execute: async (operation: KmsOperation): Promise<KmsResult> => {
+      execute: async <O extends KmsOperation>(operation: O): Promise<ResultOf<O>> => {
         allow(principal, KMS_OPERATION_IDS[operation.operation]);
         const result = await kms.execute(context, operation, placeholder);
         placeholder = placeholderOf(result) ?? placeholder;
-        return result;
+        if (result.operation !== operation.operation) throw new Error(`dispatcher answered ${result.operation} to ${operation.operation}`);
+        return result as ResultOf<O>;
       },
       object: async (uid: string | undefined): Promise<ManagedObject> => {
         allow(principal, METADATA_OPERATION_ID);

@@ -71,10 +71,24 @@ export class OcspResponder {
 
 /** The one CA every CertID names (by hash of its subject and key), or undefined. */
 function issuerOf(authorities: readonly CertificateAuthority[], certIds: readonly OcspCertId[]): CertificateAuthority | undefined {
-  const matches = (ca: CertificateAuthority, id: OcspCertId) =>
-    Buffer.from(createHash(id.hash).update(ca.subjectDer).digest()).equals(id.issuerNameHash) &&
-    Buffer.from(createHash(id.hash).update(publicKeyBits(ca.publicKeySpki)).digest()).equals(id.issuerKeyHash);
+  const matches = (ca: CertificateAuthority, id: OcspCertId) => {
+    const hashes = issuerHashes(ca, id.hash);
+    return Buffer.from(hashes.name).equals(id.issuerNameHash) && Buffer.from(hashes.key).equals(id.issuerKeyHash);
+  };
   const first = certIds[0];
   const ca = first === undefined ? undefined : authorities.find((candidate) => matches(candidate, first));
   return ca !== undefined && certIds.every((id) => matches(ca, id)) ? ca : undefined;
+}
+
+/** A CA's subject and key never change under its id, so their CertID hashes are computed once. */
+const HASHES = new Map<string, { name: Uint8Array; key: Uint8Array }>();
+
+function issuerHashes(ca: CertificateAuthority, hash: OcspCertId["hash"]): { name: Uint8Array; key: Uint8Array } {
+  const cacheKey = `${ca.id}:${hash}`;
+  let hashes = HASHES.get(cacheKey);
+  if (hashes === undefined) {
+    hashes = { name: createHash(hash).update(ca.subjectDer).digest(), key: createHash(hash).update(publicKeyBits(ca.publicKeySpki)).digest() };
+    HASHES.set(cacheKey, hashes);
+  }
+  return hashes;
 }

@@ -1,4 +1,4 @@
-import { attributesOf, type AttributeChange, type KmsResult, type ManagedObject } from "../../../core/kms/index.js";
+import { attributesOf, type AttributeChange, type ManagedObject } from "../../../core/kms/index.js";
 import { changeValue, readAttributeStructure, readTaggedAttribute, type RequestAttribute } from "../attribute-requests.js";
 import { coreAttributeName, encodeAttributeValues, isCustomName, kmipAttributeName, specByTag } from "../attribute-specs.js";
 import { KmipError } from "../kmip-error.js";
@@ -14,8 +14,7 @@ import type { OperationHandler, Runner } from "./operation.js";
 // attribute (Name) by Attribute Index; the key service by its value, so the index is looked up.
 
 async function change(run: Runner, uid: string | undefined, changeRequest: AttributeChange): Promise<string> {
-  const result: KmsResult = await run.execute({ operation: "ChangeAttribute", uid, change: changeRequest });
-  if (result.operation !== "ChangeAttribute") throw new Error("dispatcher answered another operation");
+  const result = await run.execute({ operation: "ChangeAttribute", uid, change: changeRequest });
   return result.object.uid;
 }
 

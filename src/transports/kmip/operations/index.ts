@@ -7,7 +7,7 @@ import type { OperationHandler } from "./operation.js";
 import { DISCOVER_VERSIONS, queryHandler, type ServerIdentity } from "./protocol.js";
 import { GET, GET_ATTRIBUTE_LIST, GET_ATTRIBUTES } from "./reads.js";
 
-export type { OperationHandler, Plan, Runner } from "./operation.js";
+export type { OperationHandler, Plan, ResultOf, Runner } from "./operation.js";
 export type { ServerIdentity } from "./protocol.js";
 
 /** The operations kpki serves over KMIP, by Operation value; any other answers Operation Not Supported. */

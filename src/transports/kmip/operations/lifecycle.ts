@@ -45,7 +45,6 @@ export const LOCATE: OperationHandler = {
       let exhausted = !onlineOnly;
       while (!exhausted && uids.length < wanted) {
         const result = await run.execute({ operation: "Locate", query: { ...criteria, limit: Math.min(PAGE, wanted - uids.length), ...(after === undefined ? {} : { after }) } });
-        if (result.operation !== "Locate") throw new Error("dispatcher answered another operation");
         uids.push(...result.page.items.map((object) => object.uid));
         after = result.page.nextCursor;
         exhausted = after === undefined;
@@ -69,7 +68,6 @@ function simple(code: number, name: string, operation: "Activate" | "Destroy"): 
       payload.done();
       return async (run) => {
         const result = await run.execute({ operation, uid });
-        if (result.operation !== operation) throw new Error("dispatcher answered another operation");
         return uidResult(result.object.uid);
       };
     },
@@ -95,7 +93,6 @@ export const REVOKE: OperationHandler = {
     payload.done();
     return async (run) => {
       const result = await run.execute({ operation: "Revoke", uid, reason: { code, message, compromiseOccurrenceDate } });
-      if (result.operation !== "Revoke") throw new Error("dispatcher answered another operation");
       return uidResult(result.object.uid);
     };
   },
@@ -135,7 +132,6 @@ export const REKEY: OperationHandler = {
     payload.done();
     return async (run) => {
       const result = await run.execute({ operation: "ReKey", uid, offsetSeconds });
-      if (result.operation !== "ReKey") throw new Error("dispatcher answered another operation");
       return uidResult(result.object.uid);
     };
   },
@@ -158,7 +154,6 @@ export const REKEY_KEY_PAIR: OperationHandler = {
     if (uid === "") throw new KmipError("InvalidField", "Private Key Unique Identifier is empty");
     return async (run) => {
       const result = await run.execute({ operation: "ReKeyKeyPair", uid, offsetSeconds });
-      if (result.operation !== "ReKeyKeyPair") throw new Error("dispatcher answered another operation");
       return [textString(TAG.PrivateKeyUniqueIdentifier, result.privateKey.uid), textString(TAG.PublicKeyUniqueIdentifier, result.publicKey.uid)];
     };
   },

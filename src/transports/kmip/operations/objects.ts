@@ -65,7 +65,6 @@ export const CREATE: OperationHandler = {
     const request: CreateRequest = { ...objectAttributes(fields), objectType, algorithm, length: fields.length };
     return async (run) => {
       const result = await run.execute({ operation: "Create", request });
-      if (result.operation !== "Create") throw new Error("dispatcher answered another operation");
       return objectTypeAndId(OBJECT_TYPE[result.object.objectType], result.object.uid);
     };
   },
@@ -129,7 +128,6 @@ export const CREATE_KEY_PAIR: OperationHandler = {
     };
     return async (run) => {
       const result = await run.execute({ operation: "CreateKeyPair", request });
-      if (result.operation !== "CreateKeyPair") throw new Error("dispatcher answered another operation");
       return [textString(TAG.PrivateKeyUniqueIdentifier, result.privateKey.uid), textString(TAG.PublicKeyUniqueIdentifier, result.publicKey.uid)];
     };
   },
@@ -154,7 +152,6 @@ export const REGISTER: OperationHandler = {
     const request: RegisterRequest = { ...objectAttributes(fields), objectType, algorithm, format: material.format, value: material.value };
     return async (run) => {
       const result = await run.execute({ operation: "Register", request });
-      if (result.operation !== "Register") throw new Error("dispatcher answered another operation");
       return [textString(TAG.UniqueIdentifier, result.object.uid)];
     };
   },

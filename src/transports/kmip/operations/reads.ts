@@ -30,7 +30,6 @@ export const GET: OperationHandler = {
     payload.done();
     return async (run) => {
       const result = await run.execute({ operation: "Get", uid });
-      if (result.operation !== "Get") throw new Error("dispatcher answered another operation");
       return [enumeration(TAG.ObjectType, OBJECT_TYPE[result.object.objectType]), textString(TAG.UniqueIdentifier, result.object.uid), encodeObject(result, format, run.version)];
     };
   },
@@ -86,7 +85,6 @@ export const GET_ATTRIBUTES: OperationHandler = {
     payload.done();
     return async (run) => {
       const result = await run.execute({ operation: "GetAttributes", uid });
-      if (result.operation !== "GetAttributes") throw new Error("dispatcher answered another operation");
       return [textString(TAG.UniqueIdentifier, result.uid), ...encodeAttributeList(reported(result.attributes, names, run.version), run.version)];
     };
   },
@@ -102,7 +100,6 @@ export const GET_ATTRIBUTE_LIST: OperationHandler = {
     payload.done();
     return async (run) => {
       const result = await run.execute({ operation: "GetAttributeList", uid });
-      if (result.operation !== "GetAttributeList") throw new Error("dispatcher answered another operation");
       const names = result.names.map(kmipAttributeName).filter((name) => reportable(name, run.version));
       const listed =
         run.version >= V2_0
