@@ -105,4 +105,14 @@ describe("kpki kubernetes encryption-config", () => {
     expect(fails(asOperator, 4)).toMatch(/cluster.encryption.export/);
     expect(fails(await encryption("rotate", "start", "enc-cli"), 5)).toMatch(/already in progress/);
   });
+
+  it("set --rotation-period gives a static setup a key rotation period that show reports; bad periods are refused (exit 2)", async () => {
+    ok(await runKpki(["cluster", "create", "enc-cli-periodic", "--control-plane-endpoint", "cp.enc-cli-periodic.example:6443", "--key-algorithm", "ECDSA-P256", ...remote()], { cwd: clientDir }));
+    const set = ok(await encryption("set", "enc-cli-periodic", "--mode", "static", "--provider", "secretbox", "--existing-data", "none", "--rotation-period", "90d"));
+    expect(set).toMatch(/automatic key rotation every 90 days; the next one starts at \d{4}-\d\d-\d\dT/);
+    expect(fails(await encryption("set", "enc-cli-periodic", "--mode", "static", "--provider", "secretbox", "--rotation-period", "1h"), 2)).toMatch(/keyRotationPeriodSeconds/);
+    expect(fails(await encryption("set", "enc-cli-periodic", "--mode", "static", "--provider", "secretbox", "--rotation-period", "soon"), 2)).toMatch(/--rotation-period/);
+    const off = ok(await encryption("set", "enc-cli-periodic", "--mode", "static", "--provider", "secretbox", "--rotation-period", "off"));
+    expect(off).not.toContain("automatic key rotation");
+  });
 });

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runKpki, startKpkiServer, stopAllKpki, type ServingKpki } from "../helpers/process.js";
 import { TEST_ADMIN_TOKEN } from "../helpers/runtime.js";
 import { createTestDatabase, postgresqlTestUrl, type TestDatabase } from "../helpers/test-database.js";
+import { SCHEDULED_JOBS } from "../helpers/scheduled-jobs.js";
 
-const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs", "refresh-crls", "retire-service-account-keys", "start-service-account-key-rotations"];
+const JOBS: readonly string[] = SCHEDULED_JOBS;
 
 let database: TestDatabase | undefined;
 let workDir: string;
@@ -63,6 +64,7 @@ describe("kpki jobs", () => {
       ["refresh-crls", "1h"],
       ["retire-service-account-keys", "1h"],
       ["start-service-account-key-rotations", "1h"],
+      ["start-static-key-rotations", "1h"],
     ]);
   }, 60_000);
 

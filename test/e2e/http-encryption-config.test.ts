@@ -351,6 +351,20 @@ describe("a change of provider (static → KMS → secretbox)", () => {
   });
 });
 
+describe("automatic static key rotation", () => {
+  it("a period set with the provider is shown with the time the job starts the next rotation; null turns it off", async () => {
+    const cluster = "enc-periodic";
+    await createCluster(cluster);
+    const set = await configure(cluster, { mode: "static", provider: "aescbc", existingData: "none", keyRotationPeriodSeconds: 90 * 86_400 });
+    expect(set).toMatchObject({ keyRotationPeriodSeconds: 90 * 86_400 });
+    const dueAt = Date.parse((set as EncryptionJson & { keyRotationDueAt: string }).keyRotationDueAt);
+    expect(Math.abs(dueAt - (Date.now() + 90 * 86_400_000))).toBeLessThan(60_000);
+    const off = await configure(cluster, { mode: "static", provider: "aescbc", keyRotationPeriodSeconds: null });
+    expect(off).not.toHaveProperty("keyRotationPeriodSeconds");
+    expect(off).not.toHaveProperty("keyRotationDueAt");
+  });
+});
+
 describe("refusals (nothing stored)", () => {
   const cluster = "enc-refusals";
   beforeAll(async () => {
@@ -380,6 +394,9 @@ describe("refusals (nothing stored)", () => {
     ["duplicate resources", "put", "/v1/clusters/enc-refusals/encryption", { mode: "static", provider: "aescbc", resources: ["secrets", "secrets"] }, 400, "invalid_input"],
     ["events.k8s.io", "put", "/v1/clusters/enc-refusals/encryption", { mode: "static", provider: "aescbc", resources: ["*.events.k8s.io"] }, 400, "invalid_input"],
     ["a bad completedStep", "post", "/v1/clusters/enc-refusals/encryption/rotation/next", { completedStep: "done" }, 400, "invalid_input"],
+    ["a key rotation period under a day", "put", "/v1/clusters/enc-refusals/encryption", { mode: "static", provider: "aescbc", keyRotationPeriodSeconds: 3600 }, 400, "invalid_input"],
+    ["a key rotation period as text", "put", "/v1/clusters/enc-refusals/encryption", { mode: "static", provider: "aescbc", keyRotationPeriodSeconds: "90d" }, 400, "invalid_input"],
+    ["a key rotation period for KMS", "put", "/v1/clusters/enc-refusals/encryption", { mode: "kms", keyName: "no-such-key", keyRotationPeriodSeconds: 86_400 }, 400, "invalid_input"],
   ] as const)("%s", async (_name, method, path, body, status, code) => {
     const call = () => {
       const agent = request(t.app)[method](path).set(ADMIN);

@@ -5,6 +5,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectProblem } from "../helpers/problem.js";
 import { ADMIN, startTestRuntime, testClock, type TestClock, type TestRuntime } from "../helpers/runtime.js";
+import { SCHEDULED_JOBS } from "../helpers/scheduled-jobs.js";
 
 interface JobRunJson {
   id: string;
@@ -37,7 +38,7 @@ interface OutcomeJson {
   run?: JobRunJson;
 }
 
-const SCHEDULE = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs", "refresh-crls", "retire-service-account-keys", "start-service-account-key-rotations"];
+const SCHEDULE: readonly string[] = SCHEDULED_JOBS;
 
 let t: TestRuntime;
 let clock: TestClock;

@@ -10,8 +10,9 @@ import { ROOT_CA_NAME } from "../../src/core/bootstrap/bootstrap-service.js";
 import { runKpki, spawnKpki, stopAllKpki, type RunResult } from "../helpers/process.js";
 import { startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 import { postgresqlTestUrl } from "../helpers/test-database.js";
+import { SCHEDULED_JOBS } from "../helpers/scheduled-jobs.js";
 
-const JOBS = ["rotate-named-keys", "apply-lifecycle-dates", "renew-authorities", "renew-service-certificate", "purge-expired-tokens", "purge-job-runs", "refresh-crls", "retire-service-account-keys", "start-service-account-key-rotations"];
+const JOBS: readonly string[] = SCHEDULED_JOBS;
 /** The shortest job period (apply-lifecycle-dates); every other period is a multiple of it. */
 const SHORTEST_PERIOD_SECONDS = 300;
 const DAY_MS = 86_400_000;

@@ -7,19 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM } from "../../src/core/access/index.js";
 import { retireServiceAccountKeysJob, startServiceAccountKeyRotationsJob } from "../../src/core/jobs/index.js";
 import { ServiceAccountKeyService } from "../../src/core/kubernetes/index.js";
-import type { Clock } from "../../src/core/shared/clock.js";
 import { startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+import { TestClock } from "../helpers/test-clock.js";
 
 const DAY = 86_400_000;
 const system = { principal: SYSTEM };
-
-/** A clock the test moves. */
-class TestClock implements Clock {
-  constructor(public time: Date) {}
-  now(): Date {
-    return new Date(this.time);
-  }
-}
 
 let t: TestRuntime;
 let clock: TestClock;
@@ -115,11 +107,12 @@ describe("an existing cluster when migration 0006 runs", () => {
     await db.$executeRawUnsafe(`DROP TABLE "service_account_keys"`);
     await db.$executeRawUnsafe(`ALTER TABLE "clusters" DROP COLUMN "serviceAccountKeyOverlapSeconds"`);
     await db.$executeRawUnsafe(`ALTER TABLE "clusters" DROP COLUMN "serviceAccountKeyRotationPeriodSeconds"`);
-    // Later migrations go too (the migrator applies in order only): 0007 added two tables.
+    // Later migrations go too (the migrator applies in order only): 0007 added two tables, 0008 a
+    // column of one of them.
     await db.$executeRawUnsafe(`DROP TABLE "cluster_encryption_keys"`);
     await db.$executeRawUnsafe(`DROP TABLE "cluster_encryption"`);
     const removed = await db.$executeRawUnsafe(`DELETE FROM "kpki_schema_migrations" WHERE "name" >= '0006_'`);
-    expect(removed).toBe(2);
+    expect(removed).toBe(3);
     await t.close({ keepData: true });
     t = await startTestRuntime({ reuse: { database: t.database, dataDir: t.dataDir } });
 

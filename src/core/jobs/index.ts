@@ -6,3 +6,4 @@ export { rotateNamedKeysJob } from "./rotate-named-keys.js";
 export { renewAuthoritiesJob, renewServiceCertificateJob, applyLifecycleDatesJob, purgeExpiredTokensJob, purgeJobRunsJob } from "./maintenance-jobs.js";
 export { refreshCrlsJob } from "./refresh-crls.js";
 export { retireServiceAccountKeysJob, startServiceAccountKeyRotationsJob } from "./service-account-key-jobs.js";
+export { startStaticKeyRotationsJob } from "./static-key-jobs.js";

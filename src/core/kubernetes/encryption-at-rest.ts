@@ -80,6 +80,12 @@ export interface ClusterEncryption {
   readonly rotation?: Rotation;
   /** The number of the next static key name (`key-<n>`); names are never reused. */
   readonly nextKeyNumber: number;
+  /**
+   * Static providers only: the `start-static-key-rotations` job starts a key rotation (runbook step
+   * `added`) once the key in use is this old. Absent: rotations start by hand only. A KMS provider's
+   * KEK rotates with its named key's own period instead.
+   */
+  readonly keyRotationPeriodSeconds?: number;
   readonly version: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -96,6 +102,22 @@ export interface EncryptionKey {
   readonly state: "active" | "retired";
   readonly createdAt: Date;
   readonly retiredAt?: Date;
+}
+
+/** Bounds of a static key rotation period: at least a day (each rotation means two rolling restarts and a rewrite), at most ten years. */
+export const MIN_KEY_ROTATION_PERIOD_SECONDS = 86_400;
+export const MAX_KEY_ROTATION_PERIOD_SECONDS = 3650 * 86_400;
+
+/**
+ * When a steady static setup's key rotation is due: the key in use was made `period` ago (a key is
+ * made when its rotation starts, so the period runs from one start to the next). Undefined when no
+ * automatic rotation applies: no period, a rotation in progress, or no static key in use.
+ */
+export function keyRotationDueAt(setup: ClusterEncryption, keys: readonly EncryptionKey[]): Date | undefined {
+  const provider = setup.provider;
+  if (setup.keyRotationPeriodSeconds === undefined || setup.rotation !== undefined || !isStaticEntry(provider)) return undefined;
+  const inUse = keys.find((key) => key.name === provider.key);
+  return inUse === undefined ? undefined : new Date(inUse.createdAt.getTime() + setup.keyRotationPeriodSeconds * 1000);
 }
 
 /** The file's providers, in order, for the setup's current step. */

@@ -1,6 +1,6 @@
 import { NAMED_KEY_NAME, unixEndpointSocketPath } from "../kms/index.js";
 import { invalidInput } from "../shared/domain-error.js";
-import { DEFAULT_KMS_TIMEOUT_SECONDS, isStaticProvider, type KmsEntry, type StaticProvider } from "./encryption-at-rest.js";
+import { DEFAULT_KMS_TIMEOUT_SECONDS, isStaticProvider, MAX_KEY_ROTATION_PERIOD_SECONDS, MIN_KEY_ROTATION_PERIOD_SECONDS, type KmsEntry, type StaticProvider } from "./encryption-at-rest.js";
 import { validatedResources } from "./encryption-resources.js";
 
 /** How a cluster's encryption at rest should be (`PUT /v1/clusters/{cluster}/encryption`). */
@@ -25,6 +25,11 @@ export interface ConfigureEncryptionRequest {
    * cluster with no data yet (before kubeadm init): the file encrypts from the start.
    */
   readonly existingData?: "unencrypted" | "none";
+  /**
+   * static: start a key rotation when the key in use is this old (job `start-static-key-rotations`);
+   * null turns it off; absent keeps the current setting.
+   */
+  readonly keyRotationPeriodSeconds?: number | null;
 }
 
 /** The provider a request asks for: a KMS entry, or a static provider whose key is yet to be made. */
@@ -65,4 +70,20 @@ export function requestedProvider(request: ConfigureEncryptionRequest): Requeste
 /** The request's resources (default `secrets`), validated as kube-apiserver would. */
 export function requestedResources(request: ConfigureEncryptionRequest): readonly string[] {
   return validatedResources(request.resources ?? DEFAULT_RESOURCES);
+}
+
+/**
+ * The request's static key rotation period: a number of seconds, null (off) or undefined (keep).
+ * A KMS provider has no static key: its KEK rotates with the named key's own auto-rotate period.
+ */
+export function requestedKeyRotationPeriod(request: ConfigureEncryptionRequest): number | null | undefined {
+  const period = request.keyRotationPeriodSeconds;
+  if (period === undefined || period === null) return period;
+  if (request.mode === "kms") {
+    throw invalidInput("keyRotationPeriodSeconds", `mode kms has no static key to rotate: set the rotation period of named key ${request.keyName ?? ""} instead (kpki key named update … --rotate-period …)`);
+  }
+  if (!Number.isInteger(period) || period < MIN_KEY_ROTATION_PERIOD_SECONDS || period > MAX_KEY_ROTATION_PERIOD_SECONDS) {
+    throw invalidInput("keyRotationPeriodSeconds", `an integer number of seconds from ${MIN_KEY_ROTATION_PERIOD_SECONDS} (1 day) to ${MAX_KEY_ROTATION_PERIOD_SECONDS} (10 years), or null to turn automatic rotation off`);
+  }
+  return period;
 }

@@ -11,6 +11,7 @@ import {
   describeEntry,
   fileEntries,
   isStaticEntry,
+  keyRotationDueAt,
   STATIC_KEY_BYTES,
   type ClusterEncryption,
   type EncryptionKey,
@@ -20,9 +21,10 @@ import {
   type StaticProvider,
 } from "./encryption-at-rest.js";
 import { encryptionConfiguration, type EncryptionConfigurationDocument } from "./encryption-config-document.js";
-import { requestedProvider, requestedResources, type ConfigureEncryptionRequest, type RequestedProvider } from "./encryption-request.js";
+import { requestedKeyRotationPeriod, requestedProvider, requestedResources, type ConfigureEncryptionRequest, type RequestedProvider } from "./encryption-request.js";
 import { advanceRotation, beginRotation, nextAction, type NextAction } from "./encryption-runbook.js";
 import type { EncryptionRepositories } from "./ports.js";
+import { skipIfMovedOn } from "./unattended-step.js";
 
 /** A cluster's encryption at rest as the API shows it: no secret in it. */
 export interface EncryptionState {
@@ -33,6 +35,8 @@ export interface EncryptionState {
   /** The file's providers in order, for the current step. */
   readonly entries: readonly ProviderEntry[];
   readonly nextAction: NextAction;
+  /** When the `start-static-key-rotations` job starts the next key rotation (a static setup with a period, steady). */
+  readonly keyRotationDueAt?: Date;
   readonly warnings: readonly string[];
 }
 
@@ -88,6 +92,7 @@ export class ClusterEncryptionService {
     const cluster = await this.deps.clusters.get(clusterName);
     const target = requestedProvider(request);
     const resources = requestedResources(request);
+    const period = requestedKeyRotationPeriod(request);
     const current = await this.deps.uow.read((r) => r.clusterEncryption.find(cluster.id));
     if (target.type === "kms") await this.assertNamedKeyExists(target.entry.keyName);
     const now = this.deps.clock.now();
@@ -95,7 +100,7 @@ export class ClusterEncryptionService {
       const existingData = request.existingData ?? "unencrypted";
       const created = target.type === "static" ? await this.newKey(cluster, 1, target.provider, now) : undefined;
       const entry: ProviderEntry = target.type === "kms" ? target.entry : { type: target.provider, key: created?.key.name ?? "" };
-      const base: ClusterEncryption = { clusterId: cluster.id, resources, provider: entry, nextKeyNumber: created === undefined ? 1 : 2, version: 1, createdAt: now, updatedAt: now };
+      const base: ClusterEncryption = { clusterId: cluster.id, resources, provider: entry, nextKeyNumber: created === undefined ? 1 : 2, ...periodSetting(period ?? null), version: 1, createdAt: now, updatedAt: now };
       const setup = existingData === "none" ? base : beginRotation({ ...base, provider: { type: "identity" } }, "enable", entry, now, cluster.name);
       await concurrently(cluster, () =>
         this.deps.uow.run(async (r) => {
@@ -117,15 +122,32 @@ export class ClusterEncryptionService {
         { field: "resources" },
       );
     }
+    // A KMS target has no static key: a period set for the static provider it replaces ends with it.
+    const newPeriod = target.type === "kms" ? null : period === undefined ? (current.keyRotationPeriodSeconds ?? null) : period;
+    const periodChanged = newPeriod !== (current.keyRotationPeriodSeconds ?? null);
+    const withPeriod: ClusterEncryption = { ...withoutPeriod(current), ...periodSetting(newPeriod) };
+    const periodDetails: Readonly<Record<string, string>> = periodChanged ? { keyRotationPeriodSeconds: newPeriod === null ? "off" : String(newPeriod) } : {};
     const change = this.planChange(cluster, current, target);
-    if (change === "unchanged") return this.get(cluster.name);
+    if (change === "unchanged") {
+      if (!periodChanged) return this.get(cluster.name);
+      // Only the period: the file does not change, so nothing to roll out.
+      await this.save(context, { cluster, before: current, after: { ...withPeriod, updatedAt: now }, action: "cluster.encryption.update", details: periodDetails });
+      return this.get(cluster.name);
+    }
     const key = "newStatic" in change ? await this.newKey(cluster, current.nextKeyNumber, change.newStatic, now) : undefined;
     const to: ProviderEntry = "entry" in change ? change.entry : { type: change.newStatic, key: key?.key.name ?? "" };
     const changed: ClusterEncryption =
       change.kind === "in-place"
-        ? { ...current, provider: to, updatedAt: now }
-        : beginRotation({ ...current, nextKeyNumber: current.nextKeyNumber + (key === undefined ? 0 : 1) }, "provider", to, now, cluster.name);
-    await this.save(context, { cluster, before: current, after: changed, key, action: change.kind === "in-place" ? "cluster.encryption.update" : "cluster.encryption.rotation.start", details: { from: describeEntry(current.provider), to: describeEntry(to) } });
+        ? { ...withPeriod, provider: to, updatedAt: now }
+        : beginRotation({ ...withPeriod, nextKeyNumber: current.nextKeyNumber + (key === undefined ? 0 : 1) }, "provider", to, now, cluster.name);
+    await this.save(context, {
+      cluster,
+      before: current,
+      after: changed,
+      key,
+      action: change.kind === "in-place" ? "cluster.encryption.update" : "cluster.encryption.rotation.start",
+      details: { from: describeEntry(current.provider), to: describeEntry(to), ...periodDetails },
+    });
     const state = await this.get(cluster.name);
     return change.kind === "in-place" ? { ...state, warnings: [...state.warnings, "the file changed: copy it to every control-plane node and restart every kube-apiserver"] } : state;
   }
@@ -137,14 +159,38 @@ export class ClusterEncryptionService {
     if (setup === undefined) throw notConfigured(cluster.name);
     const entries = fileEntries(setup);
     const aesgcm = entries[0]?.type === "aesgcm";
+    const dueAt = keyRotationDueAt(setup, keys);
     return {
       cluster,
       setup,
       keys,
       entries,
       nextAction: nextAction(setup, cluster.name),
+      ...(dueAt === undefined ? {} : { keyRotationDueAt: dueAt }),
       warnings: aesgcm ? ["aesgcm encrypts new writes: its keys must be rotated before 200,000 writes (reference §3.4); prefer aescbc, secretbox or kms"] : [],
     };
+  }
+
+  /**
+   * Starts a key rotation for every steady static setup whose key in use is older than its period.
+   * Only the runbook's first step is taken unattended: it adds the new key second in the file, which
+   * changes nothing until the operator rolls the file out; promoting it before every API server can
+   * read it would make the ones that cannot fail to read new writes, and kpki cannot see them.
+   * Returns the clusters whose rotation started.
+   */
+  async startDueRotations(context: RequestContext, now: Date): Promise<readonly string[]> {
+    const setups = await this.deps.uow.read((r) => r.clusterEncryption.listWithKeyRotationPeriod());
+    if (setups.length === 0) return [];
+    const names = new Map((await this.deps.clusters.list()).map((cluster) => [cluster.id, cluster.name]));
+    const started: string[] = [];
+    for (const setup of setups) {
+      const keys = await this.deps.uow.read((r) => r.clusterEncryption.listKeys(setup.clusterId));
+      const dueAt = keyRotationDueAt(setup, keys);
+      const name = names.get(setup.clusterId);
+      if (dueAt === undefined || dueAt.getTime() > now.getTime() || name === undefined) continue;
+      if (await skipIfMovedOn(() => this.startRotation(context, name))) started.push(name);
+    }
+    return started;
   }
 
   /** Starts a static key rotation: a new key of the same provider, added second (reference §3.5 step 1). */
@@ -293,6 +339,16 @@ async function concurrently<T>(cluster: Cluster, write: () => Promise<T>): Promi
     if (error instanceof DomainError && error.code === "already_exists") throw changedConcurrently(cluster);
     throw error;
   }
+}
+
+/** The stored form of a period setting: the field present only when a period is set. */
+function periodSetting(period: number | null): Pick<ClusterEncryption, "keyRotationPeriodSeconds"> {
+  return period === null ? {} : { keyRotationPeriodSeconds: period };
+}
+
+function withoutPeriod(setup: ClusterEncryption): ClusterEncryption {
+  const { keyRotationPeriodSeconds: _period, ...rest } = setup;
+  return rest;
 }
 
 function notConfigured(cluster: string): DomainError {

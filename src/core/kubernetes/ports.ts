@@ -47,9 +47,11 @@ export interface ServiceAccountKeyRepository {
 /** Storage of a cluster's encryption at rest and its static keys (the secrets stay in key_materials). */
 export interface ClusterEncryptionRepository {
   find(clusterId: string): Promise<ClusterEncryption | undefined>;
+  /** Setups with a static key rotation period (for the job that starts due rotations). */
+  listWithKeyRotationPeriod(): Promise<readonly ClusterEncryption[]>;
   /** Inserts; fails with `already_exists` when the cluster has one. */
   create(setup: ClusterEncryption): Promise<void>;
-  /** Replaces provider, rotation, next key number, version and updatedAt if the stored version is still `expectedVersion`; false otherwise. */
+  /** Replaces provider, rotation, next key number, key rotation period, version and updatedAt if the stored version is still `expectedVersion`; false otherwise. */
   update(setup: ClusterEncryption, expectedVersion: number): Promise<boolean>;
   /** Inserts a key; fails with `already_exists` on a name the cluster used before. */
   createKey(key: EncryptionKey): Promise<void>;

@@ -9,6 +9,7 @@ import type { UnitOfWork } from "../shared/unit-of-work.js";
 import { KUBERNETES_KEY_ALGORITHMS, type Cluster, type KubernetesKeyAlgorithm } from "./cluster.js";
 import type { ClusterService } from "./cluster-service.js";
 import type { KubernetesRepositories } from "./ports.js";
+import { skipIfMovedOn } from "./unattended-step.js";
 import { serviceAccountKeyId, serviceAccountKeySet, type NextRotationStep, type ServiceAccountKeySet, type ServiceAccountKeyVersion } from "./service-account-key.js";
 
 /** A cluster's service-account keys and where their rotation stands. */
@@ -215,17 +216,6 @@ export class ServiceAccountKeyService {
       await audit("cluster.service-account-key.retire", { version: outgoing.version, forced: early });
       return "retire";
     });
-  }
-}
-
-/** Runs a step the job chose; false when the state moved on meanwhile (wrong_state or conflict). */
-async function skipIfMovedOn(step: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await step();
-    return true;
-  } catch (error) {
-    if (error instanceof DomainError && (error.code === "wrong_state" || error.code === "conflict")) return false;
-    throw error;
   }
 }
 

@@ -25,6 +25,7 @@ function setupToDomain(row: SetupRow): ClusterEncryption {
     provider: JSON.parse(row.provider) as ProviderEntry,
     ...(rotation === undefined ? {} : { rotation }),
     nextKeyNumber: row.nextKeyNumber,
+    ...(row.keyRotationPeriodSeconds === null ? {} : { keyRotationPeriodSeconds: row.keyRotationPeriodSeconds }),
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -46,7 +47,14 @@ function keyToDomain(row: KeyRow): EncryptionKey {
 
 /** Mutable columns: everything but the cluster, the resources and the creation time. */
 function mutable(setup: ClusterEncryption) {
-  return { provider: JSON.stringify(setup.provider), rotation: rotationToJson(setup.rotation), nextKeyNumber: setup.nextKeyNumber, version: setup.version, updatedAt: setup.updatedAt };
+  return {
+    provider: JSON.stringify(setup.provider),
+    rotation: rotationToJson(setup.rotation),
+    nextKeyNumber: setup.nextKeyNumber,
+    keyRotationPeriodSeconds: setup.keyRotationPeriodSeconds ?? null,
+    version: setup.version,
+    updatedAt: setup.updatedAt,
+  };
 }
 
 /**
@@ -60,6 +68,11 @@ export class PrismaClusterEncryptionRepository implements ClusterEncryptionRepos
   async find(clusterId: string): Promise<ClusterEncryption | undefined> {
     const row = await this.db.clusterEncryption.findUnique({ where: { clusterId } });
     return row === null ? undefined : setupToDomain(row);
+  }
+
+  async listWithKeyRotationPeriod(): Promise<readonly ClusterEncryption[]> {
+    const rows = await this.db.clusterEncryption.findMany({ where: { keyRotationPeriodSeconds: { not: null } }, orderBy: { clusterId: "asc" } });
+    return rows.map(setupToDomain);
   }
 
   async create(setup: ClusterEncryption): Promise<void> {

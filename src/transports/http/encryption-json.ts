@@ -35,6 +35,8 @@ export function encryptionJson(state: EncryptionState) {
       ...(key.retiredAt === undefined ? {} : { retiredAt: key.retiredAt.toISOString() }),
     })),
     nextAction: state.nextAction,
+    ...(setup.keyRotationPeriodSeconds === undefined ? {} : { keyRotationPeriodSeconds: setup.keyRotationPeriodSeconds }),
+    ...(state.keyRotationDueAt === undefined ? {} : { keyRotationDueAt: state.keyRotationDueAt.toISOString() }),
     warnings: state.warnings,
     createdAt: setup.createdAt.toISOString(),
     updatedAt: setup.updatedAt.toISOString(),

@@ -9,11 +9,12 @@ import {
   retireServiceAccountKeysJob,
   rotateNamedKeysJob,
   startServiceAccountKeyRotationsJob,
+  startStaticKeyRotationsJob,
   type JobDefinition,
   type JobRunner,
 } from "../../core/jobs/index.js";
 import type { NamedKeyService, ObjectService } from "../../core/kms/index.js";
-import type { ServiceAccountKeyService } from "../../core/kubernetes/index.js";
+import type { ClusterEncryptionService, ServiceAccountKeyService } from "../../core/kubernetes/index.js";
 import type { CrlService, HierarchyService, ServiceIdentityService } from "../../core/pki/index.js";
 
 /** What the schedule needs from the services and the configuration. */
@@ -25,6 +26,7 @@ export interface ScheduleDependencies {
   readonly tokens: TokenService;
   readonly crls: CrlService;
   readonly serviceAccountKeys: ServiceAccountKeyService;
+  readonly clusterEncryption: ClusterEncryptionService;
   /** The runner whose history the purge job trims. */
   readonly jobRunner: JobRunner;
   /** Renew CA certificates this long before they expire. */
@@ -46,5 +48,6 @@ export function schedule(deps: ScheduleDependencies): readonly JobDefinition[] {
     // Retire before publishing: a cluster whose overlap just ended is idle again and may be due.
     retireServiceAccountKeysJob(deps.serviceAccountKeys, 3600),
     startServiceAccountKeyRotationsJob(deps.serviceAccountKeys, 3600),
+    startStaticKeyRotationsJob(deps.clusterEncryption, 3600),
   ];
 }

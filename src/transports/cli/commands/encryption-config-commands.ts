@@ -14,6 +14,8 @@ interface EncryptionState {
   rotation?: { kind: string; step: string };
   keys: { name: string; provider: string; state: string }[];
   nextAction: { summary: string; instructions: string[]; commands: string[] };
+  keyRotationPeriodSeconds?: number;
+  keyRotationDueAt?: string;
   warnings: string[];
 }
 
@@ -32,6 +34,7 @@ interface SetFlags extends OutFlags {
   timeout?: string;
   resource?: string[];
   existingData?: string;
+  rotationPeriod?: string;
 }
 
 const STEPS = ["added", "promoted", "rewrite", "removed"];
@@ -50,6 +53,9 @@ function describe(state: EncryptionState): string {
     `cluster ${state.cluster}: ${state.mode}, ${state.rotation === undefined ? "steady" : `${state.rotation.kind} rotation at step ${state.rotation.step}`}; resources: ${state.resources.join(", ")}`,
     `file providers, in order: ${state.providers.map(providerText).join(", ")}`,
     ...(state.keys.length === 0 ? [] : [`static keys: ${state.keys.map((key) => `${key.name} (${key.provider}, ${key.state})`).join(", ")}`]),
+    ...(state.keyRotationPeriodSeconds === undefined
+      ? []
+      : [`automatic key rotation every ${state.keyRotationPeriodSeconds / 86_400} days${state.keyRotationDueAt === undefined ? " (after the rotation in progress)" : `; the next one starts at ${state.keyRotationDueAt}`}`]),
     "",
     state.nextAction.summary,
     ...state.nextAction.instructions.map((line, i) => `  ${i + 1}. ${line}`),
@@ -90,6 +96,7 @@ function configureBody(flags: SetFlags): Record<string, unknown> {
     ...(flags.timeout === undefined ? {} : { timeoutSeconds: parseDuration(flags.timeout, "--timeout") }),
     ...(flags.resource === undefined ? {} : { resources: flags.resource }),
     ...(flags.existingData === undefined ? {} : { existingData: flags.existingData }),
+    ...(flags.rotationPeriod === undefined ? {} : { keyRotationPeriodSeconds: flags.rotationPeriod === "off" ? null : parseDuration(flags.rotationPeriod, "--rotation-period") }),
   };
 }
 
@@ -117,7 +124,8 @@ export function registerKubernetesCommands(program: Command, io: CliOutput, env:
         .option("--endpoint <unix:///path.sock>", "kms: where kpki kms-plugin listens (default unix:///var/run/kmsplugin/socket.sock)")
         .option("--timeout <duration>", "kms: kube-apiserver's timeout per plugin call (default 3s)")
         .option("--resource <resource>", "a resource to encrypt (repeatable; default secrets): secrets, configmaps, deployments.apps, *.apps, *., *.*", collect)
-        .option("--existing-data <what>", "first time only: unencrypted (default; enable through the runbook) or none (a cluster without data yet)"),
+        .option("--existing-data <what>", "first time only: unencrypted (default; enable through the runbook) or none (a cluster without data yet)")
+        .option("--rotation-period <duration>", "static: start a key rotation when the key in use is this old, e.g. 90d (job start-static-key-rotations; the rollout steps stay yours), or off"),
     ),
   ).action(async (cluster: string, flags: SetFlags) => {
     if (flags.out !== undefined) assertWritable([flags.out], flags.force === true);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "cluster_encryption" ADD COLUMN     "keyRotationPeriodSeconds" INTEGER;
