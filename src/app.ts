@@ -40,6 +40,7 @@ import {
   x509,
   type ServiceTlsIdentity,
 } from "./core/pki/index.js";
+import { AddressRanges } from "./core/shared/address-ranges.js";
 import type { Clock } from "./core/shared/clock.js";
 import type { Logger } from "./core/shared/logger.js";
 import { EphemeralKeyPool } from "./infra/crypto/ephemeral-key-pool.js";
@@ -58,6 +59,7 @@ import { createDatabase } from "./infra/prisma/prisma-client.js";
 import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
+import type { HttpRateLimits } from "./transports/http/rate-limit.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
 import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
@@ -259,6 +261,14 @@ export async function prepareService(runtime: Runtime): Promise<{ adminToken?: s
   return { ...(outcome.adminToken === undefined ? {} : { adminToken: outcome.adminToken }), identity };
 }
 
+/** The configured REST request rates; a rate of 0 turns that limit off. */
+function httpRateLimits(config: Config): HttpRateLimits {
+  return {
+    ...(config.rateLimitPerAddress === 0 ? {} : { perAddress: { perSecond: config.rateLimitPerAddress, burst: config.rateLimitPerAddressBurst } }),
+    ...(config.rateLimitPerPrincipal === 0 ? {} : { perPrincipal: { perSecond: config.rateLimitPerPrincipal, burst: config.rateLimitPerPrincipalBurst } }),
+  };
+}
+
 /** The Express application over the runtime's services (no listener). */
 export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
   const metrics = new Registry();
@@ -271,6 +281,8 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
     logger: runtime.logger,
     metrics,
     maxBodyBytes: runtime.config.maxBodyBytes,
+    rateLimits: httpRateLimits(runtime.config),
+    ...(runtime.config.adminAllow.length === 0 ? {} : { adminAllow: AddressRanges.parse(runtime.config.adminAllow) }),
     openApiDocument: loadOpenApiDocument(),
     ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
     readiness: async () => ({
