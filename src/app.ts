@@ -27,6 +27,7 @@ import {
 } from "./core/kms/index.js";
 import {
   AuthorityImportService,
+  AuthorityRevocationService,
   CertificateInventory,
   CrlService,
   OcspResponder,
@@ -108,6 +109,7 @@ export interface Services {
   readonly crls: CrlService;
   readonly auditTrail: AuditTrail;
   readonly revocation: RevocationService;
+  readonly authorityRevocation: AuthorityRevocationService;
   readonly ocsp: OcspResponder;
 }
 
@@ -186,6 +188,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     crls,
     auditTrail: new AuditTrail({ uow }),
     revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
+    authorityRevocation: new AuthorityRevocationService({ uow, clock, random, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a CA revocation failed; the next CRL request reissues it") }),
     ocsp: new OcspResponder({ uow, crypto, clock }),
   };
   return {

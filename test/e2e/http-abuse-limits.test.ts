@@ -2,35 +2,24 @@
 // around the Express app): rate limits per source address and per principal (429 + Retry-After),
 // header size and count limits (431), and the admin address allow-list (KPKI_ADMIN_ALLOW).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import type { Server } from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildHttpApp, prepareService } from "../../src/app.js";
 import type { Config } from "../../src/config/config.js";
-import { x509 } from "../../src/core/pki/index.js";
-import { createHttpsServer } from "../../src/transports/http/https-server.js";
+import { listenHttps, type HttpsListener } from "../helpers/https-listener.js";
 import { httpsRequest, jsonBody, runKpki, type HttpsResponse } from "../helpers/process.js";
 import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 
 let t: TestRuntime;
 let ca: string;
-const servers: Server[] = [];
+const listeners: HttpsListener[] = [];
 
-/** The test runtime's services behind a real HTTPS listener on `::` (IPv4 and IPv6 loopback), with `config` changed. */
+/** The runtime behind a real HTTPS listener with `config` changed; closed after all tests. */
 async function serve(config: Partial<Config>): Promise<{ v4: string; v6: string }> {
-  const { identity } = await prepareService(t.runtime);
-  const app = buildHttpApp({ ...t.runtime, config: { ...t.runtime.config, ...config } });
-  const server = createHttpsServer(app, {
-    certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
-    privateKeyPem: x509.pemEncode("PRIVATE KEY", await t.runtime.crypto.exportPrivateKey(identity.key)),
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "::", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return { v4: `https://127.0.0.1:${port}`, v6: `https://[::1]:${port}` };
+  const listener = await listenHttps(t, config);
+  listeners.push(listener);
+  return listener;
 }
 
 const get = (url: string, headers: Record<string, string> = {}) => httpsRequest(url, { ca, headers });
@@ -50,10 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const listener of listeners) await listener.close();
   await t?.close();
 });
 
