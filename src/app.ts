@@ -31,6 +31,7 @@ import {
   CertificateInventory,
   CrlService,
   OcspResponder,
+  OcspSigningDelegates,
   RevocationService,
   type RevocationPointers,
   GENERIC_PROFILES,
@@ -189,7 +190,12 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     auditTrail: new AuditTrail({ uow }),
     revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
     authorityRevocation: new AuthorityRevocationService({ uow, clock, random, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a CA revocation failed; the next CRL request reissues it") }),
-    ocsp: new OcspResponder({ uow, crypto, clock }),
+    ocsp: new OcspResponder({
+      uow,
+      crypto,
+      clock,
+      ...(config.ocspResponderCertificateHours === 0 ? {} : { delegates: new OcspSigningDelegates({ uow, crypto, clock, random, lifetimeSeconds: config.ocspResponderCertificateHours * 3600 }) }),
+    }),
   };
   return {
     config,

@@ -83,6 +83,18 @@ export const configSchema = z
      * cluster.encryption.export) may come from; empty: from anywhere.
      */
     adminAllow: z.array(addressRange).max(1000).default([]),
+    /**
+     * Sign OCSP answers with a delegated responder certificate per CA (RFC 6960 §4.2.2.2), valid
+     * this many hours, instead of with the CA key itself; 0: the CA signs. At least 2: a certificate
+     * is replaced at half its lifetime, and an answer is valid for an hour.
+     */
+    ocspResponderCertificateHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 30)
+      .refine((hours) => hours === 0 || hours >= 2, "must be 0 (off) or at least 2")
+      .default(0),
     /** Largest accepted request body (HTTP) and request message (KMIP). */
     maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
     /**

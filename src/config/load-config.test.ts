@@ -13,7 +13,7 @@ describe("loadConfig", () => {
     expect(config.kmipListen).toBeUndefined();
     expect(config).toMatchObject({ kmipIdleTimeoutSeconds: 300, kmipMaxConnections: 1024 });
     // Rate limits on, high enough for real clients; admin operations from anywhere.
-    expect(config).toMatchObject({ rateLimitPerAddress: 500, rateLimitPerAddressBurst: 1000, rateLimitPerPrincipal: 200, rateLimitPerPrincipalBurst: 400, adminAllow: [] });
+    expect(config).toMatchObject({ rateLimitPerAddress: 500, rateLimitPerAddressBurst: 1000, rateLimitPerPrincipal: 200, rateLimitPerPrincipalBurst: 400, adminAllow: [], ocspResponderCertificateHours: 0 });
   });
 
   it("maps every KPKI_* variable", () => {
@@ -36,6 +36,7 @@ describe("loadConfig", () => {
       KPKI_RATE_LIMIT_PER_PRINCIPAL: "0",
       KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: "7",
       KPKI_ADMIN_ALLOW: "10.0.0.0/8, 2001:db8::/32,192.0.2.1",
+      KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: "24",
     });
     expect(config).toMatchObject({
       listen: "127.0.0.1:9443",
@@ -55,6 +56,7 @@ describe("loadConfig", () => {
       rateLimitPerPrincipal: 0,
       rateLimitPerPrincipalBurst: 7,
       adminAllow: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.1"],
+      ocspResponderCertificateHours: 24,
     });
   });
 
@@ -71,6 +73,7 @@ describe("loadConfig", () => {
     [{ KPKI_RATE_LIMIT_PER_ADDRESS: "-1" }, /^invalid KPKI_RATE_LIMIT_PER_ADDRESS: /],
     [{ KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: "0" }, /^invalid KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: /],
     [{ KPKI_ADMIN_ALLOW: "10.0.0.0/8,10.0.0.0/40" }, /^invalid KPKI_ADMIN_ALLOW: "10.0.0.0\/40": the prefix length must be 0–32$/],
+    [{ KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: "1" }, /^invalid KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: must be 0 \(off\) or at least 2$/],
     [{ KPKI_ADMIN_ALLOW: "intranet" }, /^invalid KPKI_ADMIN_ALLOW: "intranet" is not an IP address or CIDR range/],
     [{ KPKI_KMIP_LISTEN: "5696" }, /^invalid KPKI_KMIP_LISTEN: must be HOST:PORT/],
     [{ KPKI_KMIP_LISTEN: "[::1]:99999" }, /^invalid KPKI_KMIP_LISTEN: port/],

@@ -32,6 +32,7 @@ const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) =>
   KPKI_RATE_LIMIT_PER_PRINCIPAL: { key: "rateLimitPerPrincipal", parse: Number },
   KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: { key: "rateLimitPerPrincipalBurst", parse: Number },
   KPKI_ADMIN_ALLOW: { key: "adminAllow", parse: commaSeparated },
+  KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: { key: "ocspResponderCertificateHours", parse: Number },
 };
 
 /** A configuration problem, reported as one line and a non-zero exit. */
