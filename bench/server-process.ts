@@ -29,7 +29,7 @@ export interface BenchServer {
 export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: readonly string[] = [], existingDataDir?: string): Promise<BenchServer> {
   const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), "kpki-bench-"));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "kpki.js"), "serve"], {
-    env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", KPKI_RATE_LIMIT_PER_ADDRESS: "0", KPKI_RATE_LIMIT_PER_PRINCIPAL: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -27,9 +27,11 @@ import {
 } from "./core/kms/index.js";
 import {
   AuthorityImportService,
+  AuthorityRevocationService,
   CertificateInventory,
   CrlService,
   OcspResponder,
+  OcspSigningDelegates,
   RevocationService,
   type RevocationPointers,
   GENERIC_PROFILES,
@@ -40,6 +42,7 @@ import {
   x509,
   type ServiceTlsIdentity,
 } from "./core/pki/index.js";
+import { AddressRanges } from "./core/shared/address-ranges.js";
 import type { Clock } from "./core/shared/clock.js";
 import type { Logger } from "./core/shared/logger.js";
 import { EphemeralKeyPool } from "./infra/crypto/ephemeral-key-pool.js";
@@ -58,6 +61,7 @@ import { createDatabase } from "./infra/prisma/prisma-client.js";
 import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
+import type { HttpRateLimits } from "./transports/http/rate-limit.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
 import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
@@ -106,6 +110,7 @@ export interface Services {
   readonly crls: CrlService;
   readonly auditTrail: AuditTrail;
   readonly revocation: RevocationService;
+  readonly authorityRevocation: AuthorityRevocationService;
   readonly ocsp: OcspResponder;
 }
 
@@ -184,7 +189,13 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     crls,
     auditTrail: new AuditTrail({ uow }),
     revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
-    ocsp: new OcspResponder({ uow, crypto, clock }),
+    authorityRevocation: new AuthorityRevocationService({ uow, clock, random, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a CA revocation failed; the next CRL request reissues it") }),
+    ocsp: new OcspResponder({
+      uow,
+      crypto,
+      clock,
+      ...(config.ocspResponderCertificateHours === 0 ? {} : { delegates: new OcspSigningDelegates({ uow, crypto, clock, random, lifetimeSeconds: config.ocspResponderCertificateHours * 3600 }) }),
+    }),
   };
   return {
     config,
@@ -259,6 +270,14 @@ export async function prepareService(runtime: Runtime): Promise<{ adminToken?: s
   return { ...(outcome.adminToken === undefined ? {} : { adminToken: outcome.adminToken }), identity };
 }
 
+/** The configured REST request rates; a rate of 0 turns that limit off. */
+function httpRateLimits(config: Config): HttpRateLimits {
+  return {
+    ...(config.rateLimitPerAddress === 0 ? {} : { perAddress: { perSecond: config.rateLimitPerAddress, burst: config.rateLimitPerAddressBurst } }),
+    ...(config.rateLimitPerPrincipal === 0 ? {} : { perPrincipal: { perSecond: config.rateLimitPerPrincipal, burst: config.rateLimitPerPrincipalBurst } }),
+  };
+}
+
 /** The Express application over the runtime's services (no listener). */
 export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
   const metrics = new Registry();
@@ -271,6 +290,8 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
     logger: runtime.logger,
     metrics,
     maxBodyBytes: runtime.config.maxBodyBytes,
+    rateLimits: httpRateLimits(runtime.config),
+    ...(runtime.config.adminAllow.length === 0 ? {} : { adminAllow: AddressRanges.parse(runtime.config.adminAllow) }),
     openApiDocument: loadOpenApiDocument(),
     ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
     readiness: async () => ({

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseAddressRange } from "../core/shared/address-ranges.js";
 
 /** host:port or :port (all interfaces). */
 const listenAddress = z
@@ -18,6 +19,20 @@ const publicName = z
     (value) => isIP(value) !== 0 || /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value),
     "must be a DNS name or an IP address",
   );
+
+/** An IPv4/IPv6 CIDR range (or a single address), checked at start. */
+const addressRange = z.string().superRefine((value, context) => {
+  try {
+    parseAddressRange(value);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
+
+/** Requests per second a token bucket admits on average; 0 turns the limit off. */
+const requestRate = z.number().min(0).max(1_000_000);
+/** Requests a token bucket admits at once after a quiet spell. */
+const requestBurst = z.number().int().min(1).max(1_000_000);
 
 /**
  * The whole configuration, one source of truth: environment variables `KPKI_*` (and `DATABASE_URL`)
@@ -54,6 +69,32 @@ export const configSchema = z
     /** Presets the bootstrap admin token (automation, tests). At least 32 characters. */
     bootstrapToken: z.string().min(32, "must be at least 32 characters").max(256).optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /**
+     * REST requests per second per source address (IPv4 address or IPv6 /64), counted before
+     * authentication, in each replica's memory (N replicas admit N× this in total); 0: no limit.
+     */
+    rateLimitPerAddress: requestRate.default(500),
+    rateLimitPerAddressBurst: requestBurst.default(1000),
+    /** REST requests per second per authenticated principal (token), per replica; 0: no limit. */
+    rateLimitPerPrincipal: requestRate.default(200),
+    rateLimitPerPrincipalBurst: requestBurst.default(400),
+    /**
+     * Address ranges (CIDR) admin-only operations (token.manage, audit.read, key.export,
+     * cluster.encryption.export) may come from; empty: from anywhere.
+     */
+    adminAllow: z.array(addressRange).max(1000).default([]),
+    /**
+     * Sign OCSP answers with a delegated responder certificate per CA (RFC 6960 §4.2.2.2), valid
+     * this many hours, instead of with the CA key itself; 0: the CA signs. At least 2: a certificate
+     * is replaced at half its lifetime, and an answer is valid for an hour.
+     */
+    ocspResponderCertificateHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 30)
+      .refine((hours) => hours === 0 || hours >= 2, "must be 0 (off) or at least 2")
+      .default(0),
     /** Largest accepted request body (HTTP) and request message (KMIP). */
     maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
     /**

@@ -12,6 +12,8 @@ describe("loadConfig", () => {
     // No KMIP listener unless KPKI_KMIP_LISTEN asks for one.
     expect(config.kmipListen).toBeUndefined();
     expect(config).toMatchObject({ kmipIdleTimeoutSeconds: 300, kmipMaxConnections: 1024 });
+    // Rate limits on, high enough for real clients; admin operations from anywhere.
+    expect(config).toMatchObject({ rateLimitPerAddress: 500, rateLimitPerAddressBurst: 1000, rateLimitPerPrincipal: 200, rateLimitPerPrincipalBurst: 400, adminAllow: [], ocspResponderCertificateHours: 0 });
   });
 
   it("maps every KPKI_* variable", () => {
@@ -29,6 +31,12 @@ describe("loadConfig", () => {
       KPKI_KMIP_LISTEN: "0.0.0.0:5696",
       KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "60",
       KPKI_KMIP_MAX_CONNECTIONS: "64",
+      KPKI_RATE_LIMIT_PER_ADDRESS: "0.5",
+      KPKI_RATE_LIMIT_PER_ADDRESS_BURST: "3",
+      KPKI_RATE_LIMIT_PER_PRINCIPAL: "0",
+      KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: "7",
+      KPKI_ADMIN_ALLOW: "10.0.0.0/8, 2001:db8::/32,192.0.2.1",
+      KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: "24",
     });
     expect(config).toMatchObject({
       listen: "127.0.0.1:9443",
@@ -43,6 +51,12 @@ describe("loadConfig", () => {
       kmipListen: "0.0.0.0:5696",
       kmipIdleTimeoutSeconds: 60,
       kmipMaxConnections: 64,
+      rateLimitPerAddress: 0.5,
+      rateLimitPerAddressBurst: 3,
+      rateLimitPerPrincipal: 0,
+      rateLimitPerPrincipalBurst: 7,
+      adminAllow: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.1"],
+      ocspResponderCertificateHours: 24,
     });
   });
 
@@ -56,6 +70,11 @@ describe("loadConfig", () => {
     [{ KPKI_MAX_BODY_BYTES: "lots" }, /^invalid KPKI_MAX_BODY_BYTES: /],
     [{ KPKI_KEY_RECENT_USE_DAYS: "0" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
     [{ KPKI_KEY_RECENT_USE_DAYS: "1.5" }, /^invalid KPKI_KEY_RECENT_USE_DAYS: /],
+    [{ KPKI_RATE_LIMIT_PER_ADDRESS: "-1" }, /^invalid KPKI_RATE_LIMIT_PER_ADDRESS: /],
+    [{ KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: "0" }, /^invalid KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: /],
+    [{ KPKI_ADMIN_ALLOW: "10.0.0.0/8,10.0.0.0/40" }, /^invalid KPKI_ADMIN_ALLOW: "10.0.0.0\/40": the prefix length must be 0–32$/],
+    [{ KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: "1" }, /^invalid KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: must be 0 \(off\) or at least 2$/],
+    [{ KPKI_ADMIN_ALLOW: "intranet" }, /^invalid KPKI_ADMIN_ALLOW: "intranet" is not an IP address or CIDR range/],
     [{ KPKI_KMIP_LISTEN: "5696" }, /^invalid KPKI_KMIP_LISTEN: must be HOST:PORT/],
     [{ KPKI_KMIP_LISTEN: "[::1]:99999" }, /^invalid KPKI_KMIP_LISTEN: port/],
     [{ KPKI_KMIP_IDLE_TIMEOUT_SECONDS: "0" }, /^invalid KPKI_KMIP_IDLE_TIMEOUT_SECONDS: /],

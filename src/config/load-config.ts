@@ -2,6 +2,11 @@ import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { configSchema, type Config } from "./config.js";
 
+/** `a, b,c` → ["a", "b", "c"]. */
+function commaSeparated(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
 /** Which environment variable sets which config key, and how its text becomes a value. */
 const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) => unknown }> = {
   KPKI_LISTEN: { key: "listen" },
@@ -14,7 +19,7 @@ const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) =>
   KPKI_MASTER_KEY: { key: "masterKey" },
   KPKI_MASTER_KEY_FILE: { key: "masterKeyFile" },
   KPKI_PUBLIC_URL: { key: "publicUrl" },
-  KPKI_PUBLIC_NAMES: { key: "publicNames", parse: (text) => text.split(",").map((s) => s.trim()).filter((s) => s !== "") },
+  KPKI_PUBLIC_NAMES: { key: "publicNames", parse: commaSeparated },
   KPKI_BOOTSTRAP_TOKEN: { key: "bootstrapToken" },
   KPKI_LOG_LEVEL: { key: "logLevel" },
   KPKI_MAX_BODY_BYTES: { key: "maxBodyBytes", parse: Number },
@@ -22,6 +27,12 @@ const ENVIRONMENT: Record<string, { key: keyof Config; parse?: (text: string) =>
   KPKI_CRYPTO_PROVIDER: { key: "cryptoProvider" },
   KPKI_RENEW_BEFORE_DAYS: { key: "renewBeforeDays", parse: Number },
   KPKI_KEY_RECENT_USE_DAYS: { key: "keyRecentUseDays", parse: Number },
+  KPKI_RATE_LIMIT_PER_ADDRESS: { key: "rateLimitPerAddress", parse: Number },
+  KPKI_RATE_LIMIT_PER_ADDRESS_BURST: { key: "rateLimitPerAddressBurst", parse: Number },
+  KPKI_RATE_LIMIT_PER_PRINCIPAL: { key: "rateLimitPerPrincipal", parse: Number },
+  KPKI_RATE_LIMIT_PER_PRINCIPAL_BURST: { key: "rateLimitPerPrincipalBurst", parse: Number },
+  KPKI_ADMIN_ALLOW: { key: "adminAllow", parse: commaSeparated },
+  KPKI_OCSP_RESPONDER_CERTIFICATE_HOURS: { key: "ocspResponderCertificateHours", parse: Number },
 };
 
 /** A configuration problem, reported as one line and a non-zero exit. */

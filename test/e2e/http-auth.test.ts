@@ -73,6 +73,7 @@ describe("without a token", () => {
         "issueCertificate",
         "listCertificates",
         "revokeCertificate",
+        "revokeAuthority",
         "listTokens",
         "revokeToken",
         "listAuditEvents",

@@ -173,6 +173,7 @@ const SAMPLE_BODIES: Readonly<Record<string, object>> = {
   issueCertificate: { ca: "no-such-ca", profile: "server", keyAlgorithm: "ECDSA-P256", subjectAltNames: ["DNS:sample.example"] },
   createToken: { name: "sample token", role: "reader" },
   revokeCertificate: { reason: "keyCompromise" },
+  revokeAuthority: { reason: "keyCompromise" },
   createCluster: { name: "sample-cluster", controlPlaneEndpoint: "cp.example.internal:6443", parent: "no-such-parent" },
   updateCluster: { certificateValiditySeconds: 7200 },
   putClusterNode: { role: "worker", addresses: ["10.0.0.9"] },

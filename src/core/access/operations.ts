@@ -23,6 +23,7 @@ export const OPERATION_PERMISSIONS = {
   listCertificates: "certificate.read",
   getCertificate: "certificate.read",
   revokeCertificate: "certificate.revoke",
+  revokeAuthority: "ca.manage",
   getAuthorityCrl: "public",
   getAuthorityDeltaCrl: "public",
   ocspPost: "public",

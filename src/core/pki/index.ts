@@ -17,6 +17,8 @@ export { assertCaName } from "./authority-names.js";
 export * as x509 from "./x509/index.js";
 export { CrlService, DEFAULT_CRL_POLICY, type CrlPolicy } from "./revocation/crl-service.js";
 export { RevocationService } from "./revocation/revocation-service.js";
+export { AuthorityRevocationService, CA_CERTIFICATE_PROFILE, type AuthorityRevocation } from "./revocation/authority-revocation.js";
 export { OcspResponder } from "./revocation/ocsp-responder.js";
+export { OcspSigningDelegates, OCSP_SIGNING_PROFILE } from "./revocation/ocsp-delegate.js";
 export { REVOCATION_REASONS, revocationReasonName, type RevocationReason } from "./revocation/revocation-reason.js";
 export type { RevocationPointers } from "./revocation/revocation-pointers.js";

@@ -240,6 +240,11 @@ export class IssuanceService {
     await this.deps.uow.run(async (r) => {
       for (const { certificate, caName } of certificates) {
         await r.certificates.create(certificate);
+        // Checked after the insert, in the same transaction: issuers are cached for seconds, and a
+        // CA revoked (disabled) meanwhile must not add a certificate its revocation did not see.
+        if ((await r.authorities.findById(certificate.caId))?.status !== "active") {
+          throw new DomainError("wrong_state", `CA ${caName} was disabled (revoked) and cannot sign`, { field: "ca" });
+        }
         await r.audit.record(
           {
             actor: context.principal.id,

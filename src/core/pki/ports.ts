@@ -42,6 +42,8 @@ export interface CertificateRepository {
   list(query: CertificateQuery): Promise<Page<IssuedCertificate>>;
   /** Marks an active certificate revoked; false when it was already revoked (nothing changed). */
   markRevoked(id: CertificateId, revokedAt: Date, reasonCode: number): Promise<boolean>;
+  /** Marks every active certificate of the CA revoked (its issuer was revoked); returns how many. */
+  markAllRevoked(caId: CaId, revokedAt: Date, reasonCode: number): Promise<number>;
   /** Revoked certificates of a CA not expired at `notExpiredAt`, optionally only those revoked at or after `revokedSince`. */
   listRevoked(caId: CaId, filter: { readonly notExpiredAt: Date }): Promise<readonly RevokedEntry[]>;
   /** How many certificates of the CA were ever revoked (never decreases: revocation is final). */

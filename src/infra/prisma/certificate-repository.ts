@@ -84,6 +84,11 @@ export class PrismaCertificateRepository implements CertificateRepository {
     return count === 1;
   }
 
+  async markAllRevoked(caId: CaId, revokedAt: Date, reasonCode: number): Promise<number> {
+    const { count } = await this.db.certificate.updateMany({ where: { caId, status: "active" }, data: { status: "revoked", revokedAt, revocationReason: reasonCode } });
+    return count;
+  }
+
   async countRevoked(caId: CaId): Promise<number> {
     return this.db.certificate.count({ where: { caId, status: "revoked" } });
   }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:https";
 import type { Express } from "express";
+import { answerClientError, MAX_HEADER_BYTES, MAX_REQUEST_HEADERS } from "./header-limits.js";
 
 /** PEM material for the listener. */
 export interface TlsMaterial {
@@ -10,7 +11,8 @@ export interface TlsMaterial {
 /**
  * HTTPS with TLS 1.2 as the floor (1.0/1.1 are deprecated by RFC 8996). Client certificates are
  * requested but not required, so mTLS principals can be added without breaking token clients.
- * Header and request timeouts bound slow clients.
+ * Header and request timeouts bound slow clients; the head's size and field count are capped
+ * (header-limits.ts).
  */
 export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
   const server = createServer(
@@ -19,12 +21,14 @@ export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
       key: tls.privateKeyPem,
       minVersion: "TLSv1.2",
       requestCert: false,
-      maxHeaderSize: 16 * 1024,
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
     app,
   );
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  server.on("clientError", answerClientError);
   return server;
 }

@@ -4,7 +4,11 @@ import * as OpenApiValidator from "express-openapi-validator";
 import type { Registry } from "prom-client";
 import type { TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
+import type { AddressRanges } from "../../core/shared/address-ranges.js";
 import type { Logger } from "../../core/shared/logger.js";
+import { adminAddressAllowList } from "./admin-address-allow-list.js";
+import { limitHeaderCount } from "./header-limits.js";
+import { limitByPrincipal, limitBySourceAddress, type HttpRateLimits } from "./rate-limit.js";
 import { authenticate, authorizeOperation, securityHandlers } from "./authenticate.js";
 import { auditRoutes, type AuditRouteDependencies } from "./routes/audit.js";
 import { MAX_OCSP_REQUEST_BYTES, revocationRoutes, type RevocationRouteDependencies } from "./routes/revocation.js";
@@ -41,6 +45,10 @@ export interface HttpDependencies
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly maxBodyBytes: number;
+  /** Requests per second per source address and per principal (this process); unset: none. */
+  readonly rateLimits?: HttpRateLimits;
+  /** Where admin-only operations may come from (KPKI_ADMIN_ALLOW); unset: anywhere. */
+  readonly adminAllow?: AddressRanges;
   /** Validate responses against the contract too (tests turn this on). */
   readonly validateResponses?: boolean;
 }
@@ -84,9 +92,10 @@ function requestSetup(logger: Logger): RequestHandler {
 }
 
 /**
- * The Express 5 application: request id → metrics → body parsing (size-limited, JSON only) →
- * authentication (who) → OpenAPI matching, access decision (core/access `authorize`, in the
- * validator's security stage) and request validation against the committed contract → routes →
+ * The Express 5 application: request id → metrics → header count and per-address rate limits →
+ * body parsing (size-limited, JSON only) → authentication (who) → per-principal rate limit →
+ * OpenAPI matching, access decision (core/access `authorize`, in the validator's security stage)
+ * and request validation against the committed contract → admin address allow-list → routes →
  * problem+json errors.
  */
 export function createHttpApp(deps: HttpDependencies): Express {
@@ -96,11 +105,14 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.set("query parser", "simple");
   app.use(requestSetup(deps.logger));
   app.use(httpMetrics(deps.metrics));
+  app.use(limitHeaderCount());
+  if (deps.rateLimits?.perAddress !== undefined) app.use(limitBySourceAddress(deps.rateLimits.perAddress));
   app.use(express.json({ limit: deps.maxBodyBytes, type: ["application/json"], strict: true }));
   // OCSP requests are DER (RFC 6960 Appendix A.1); a few hundred bytes.
   app.use(express.raw({ limit: MAX_OCSP_REQUEST_BYTES, type: ["application/ocsp-request"] }));
   app.use(headAsGet);
   app.use(authenticate(deps.tokens));
+  if (deps.rateLimits?.perPrincipal !== undefined) app.use(limitByPrincipal(deps.rateLimits.perPrincipal));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
@@ -112,6 +124,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
     }),
   );
   app.use(authorizeOperation());
+  if (deps.adminAllow !== undefined) app.use(adminAddressAllowList(deps.adminAllow));
   app.use(serviceRoutes(deps));
   app.use(authorityRoutes(deps));
   app.use(profileRoutes(deps));

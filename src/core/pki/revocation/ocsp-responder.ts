@@ -7,6 +7,7 @@ import type { UnitOfWork } from "../../shared/unit-of-work.js";
 import type { CertificateAuthority } from "../certificate-authority.js";
 import type { PkiRepositories } from "../ports.js";
 import { assembleOcspResponse, encodeOcspResponseData, ocspErrorResponse, parseOcspRequest, publicKeyBits, type OcspCertId, type OcspCertStatus, type OcspRequest } from "../x509/ocsp.js";
+import type { OcspSigningDelegates } from "./ocsp-delegate.js";
 import { revocationKey } from "./revocation-key.js";
 
 /** How long an answer may be cached by relying parties (nextUpdate − thisUpdate). */
@@ -14,7 +15,8 @@ const ANSWER_VALIDITY_SECONDS = 3600;
 
 /**
  * The OCSP responder (RFC 6960) for every CA in kpki. Each answer is signed by the issuing CA's own
- * key (§4.2.2.2: the CA that issued the certificate may sign directly), ResponderID byKey. A
+ * key (§4.2.2.2: the CA that issued the certificate may sign directly) or, with `delegates`, by
+ * the CA's delegated responder, whose certificate travels in `certs`; ResponderID byKey. A
  * request naming an issuer kpki does not hold gets `unauthorized` (§2.3); an unknown serial under
  * a known CA gets `unknown`. Answers are computed from the database on each request, so a
  * revocation is visible at once on every replica.
@@ -25,6 +27,7 @@ export class OcspResponder {
       readonly uow: UnitOfWork<PkiRepositories>;
       readonly crypto: CryptoBackend;
       readonly clock: Clock;
+      readonly delegates?: OcspSigningDelegates;
     },
   ) {}
 
@@ -40,7 +43,8 @@ export class OcspResponder {
     const authorities = await this.deps.uow.read((r) => r.authorities.list());
     const issuer = issuerOf(authorities, request.certIds);
     if (issuer === undefined || issuer.key === undefined || issuer.certificateDer === undefined) return ocspErrorResponse("unauthorized");
-    const signer = revocationKey(issuer);
+    const delegate = await this.deps.delegates?.for(issuer);
+    const signer = delegate ?? revocationKey(issuer);
     const now = new Date(Math.floor(this.deps.clock.now().getTime() / 1000) * 1000);
     const nextUpdate = new Date(now.getTime() + ANSWER_VALIDITY_SECONDS * 1000);
     const answers = await this.deps.uow.read((r) =>
@@ -65,7 +69,8 @@ export class OcspResponder {
       ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
       signatureAlgorithm,
     });
-    return assembleOcspResponse(responseData, signatureAlgorithm, await this.deps.crypto.sign(signer.key, signatureAlgorithm, responseData));
+    const signature = await this.deps.crypto.sign(signer.key, signatureAlgorithm, responseData);
+    return assembleOcspResponse(responseData, signatureAlgorithm, signature, delegate === undefined ? [] : [delegate.certificateDer]);
   }
 }
 

@@ -133,8 +133,10 @@ function certStatus(status: OcspCertStatus): Uint8Array {
 }
 
 /** OCSPResponse with a signed BasicOCSPResponse (§4.2.1), status successful. */
-export function assembleOcspResponse(responseData: Uint8Array, signatureAlgorithm: SignatureAlgorithm, signature: Uint8Array): Uint8Array {
-  const basic = derSequence(responseData, signatureAlgorithmIdentifier(signatureAlgorithm), derBitString(signature));
+export function assembleOcspResponse(responseData: Uint8Array, signatureAlgorithm: SignatureAlgorithm, signature: Uint8Array, certsDer: readonly Uint8Array[] = []): Uint8Array {
+  // BasicOCSPResponse.certs [0] EXPLICIT SEQUENCE OF Certificate: a delegated responder's certificate (§4.2.2.2).
+  const certs = certsDer.length === 0 ? [] : [derContextExplicit(0, derSequence(...certsDer))];
+  const basic = derSequence(responseData, signatureAlgorithmIdentifier(signatureAlgorithm), derBitString(signature), ...certs);
   return derSequence(derTlv(0x0a, Uint8Array.of(0)), derContextExplicit(0, derSequence(derOid(OcspOid.basicResponse), derOctetString(basic))));
 }
 

@@ -44,6 +44,8 @@ export const CrlExtensionOid = {
 export const OcspOid = {
   basicResponse: "1.3.6.1.5.5.7.48.1.1",
   nonce: "1.3.6.1.5.5.7.48.1.2",
+  /** id-pkix-ocsp-nocheck (§4.2.2.2.1): relying parties need not check the responder certificate's status. */
+  noCheck: "1.3.6.1.5.5.7.48.1.5",
   sha1: "1.3.14.3.2.26",
   sha256: "2.16.840.1.101.3.4.2.1",
 } as const;

@@ -127,6 +127,23 @@ export function registerCaCommands(program: Command, io: CliOutput, env: NodeJS.
     io.out(`CA ${body.name} is ${body.status}\n`);
   });
 
+  withRemoteOptions(
+    ca
+      .command("revoke")
+      .description("revoke an intermediate CA (final): its parent's CRL lists it, it and the CAs below it are disabled, and what they issued is marked revoked")
+      .argument("<name>")
+      .requiredOption("--reason <reason>", "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn, aACompromise")
+      .option("--json", "print the result as JSON"),
+  ).action(async (name: string, flags: RemoteFlags & { reason: string; json?: boolean }) => {
+    const { body } = await clientFor(flags, env).json<{ authority: Authority; revokedAt: string; reason: string; revokedAuthorities: string[]; revokedCertificates: number }>(
+      "POST",
+      `/v1/authorities/${encodeURIComponent(name)}/revoke`,
+      { reason: flags.reason },
+    );
+    if (flags.json) io.out(JSON.stringify(body, null, 2) + "\n");
+    else io.out(`revoked CA ${body.authority.name} at ${body.revokedAt}: ${body.reason}; disabled ${body.revokedAuthorities.join(", ")}; ${body.revokedCertificates} certificate(s) marked revoked\n`);
+  });
+
   const download = (command: string, description: string, suffix: (name: string) => string) =>
     withRemoteOptions(ca.command(command).description(description).argument("<name>").option("--out <file>", "write to a file instead of stdout").option("--force", "overwrite --out")).action(
       async (name: string, flags: RemoteFlags & { out?: string; force?: boolean }) => {

@@ -1,14 +1,15 @@
 import { Router, type Response } from "express";
-import type { CertificateInventory, CrlRecord, CrlService, HierarchyService, OcspResponder, RevocationService } from "../../../core/pki/index.js";
-import { x509 } from "../../../core/pki/index.js";
+import type { AuthorityRevocationService, CertificateInventory, CrlRecord, CrlService, HierarchyService, OcspResponder, RevocationService } from "../../../core/pki/index.js";
+import { revocationReasonName, x509 } from "../../../core/pki/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { invalidInput } from "../../../core/shared/domain-error.js";
-import { certificateJson } from "../presenters.js";
+import { authorityJson, certificateJson } from "../presenters.js";
 import { requestContext } from "../request-state.js";
 
 /** Dependencies of the revocation routes. */
 export interface RevocationRouteDependencies {
   readonly revocation: RevocationService;
+  readonly authorityRevocation: AuthorityRevocationService;
   readonly crls: CrlService;
   readonly ocsp: OcspResponder;
   readonly inventory: CertificateInventory;
@@ -28,6 +29,19 @@ export function revocationRoutes(deps: RevocationRouteDependencies): Router {
     const certificate = await deps.revocation.revoke(requestContext(res), String(req.params.id), body.reason);
     const ca = await deps.hierarchy.list().then((all) => all.find((candidate) => candidate.id === certificate.caId));
     res.json(certificateJson(certificate, ca?.name ?? certificate.caId, deps.clock.now()));
+  });
+
+  router.post("/v1/authorities/:name/revoke", async (req, res) => {
+    const body = req.body as { reason: string };
+    const revocation = await deps.authorityRevocation.revoke(requestContext(res), String(req.params.name), body.reason);
+    const names = new Map((await deps.hierarchy.list()).map((ca) => [ca.id as string, ca.name]));
+    res.json({
+      authority: authorityJson(revocation.authority, names),
+      revokedAt: revocation.revokedAt.toISOString(),
+      reason: revocationReasonName(revocation.reasonCode),
+      revokedAuthorities: revocation.authorities,
+      revokedCertificates: revocation.certificates,
+    });
   });
 
   router.get("/v1/authorities/:name/crl", async (req, res) => {
