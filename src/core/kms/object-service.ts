@@ -301,17 +301,20 @@ export class ObjectService {
   ): Promise<void> {
     const [first, second] = created;
     if (first === undefined) return;
+    // The old objects (two for a key pair) in uid order: the order the usage flush locks rows in.
+    const replaced = [
+      { object: old, by: first },
+      ...(oldPublic !== undefined && second !== undefined ? [{ object: oldPublic, by: second }] : []),
+    ].sort((a, b) => (a.object.uid < b.object.uid ? -1 : a.object.uid > b.object.uid ? 1 : 0));
     await this.deps.uow.run(async (r) => {
       for (const object of created) {
         const stored = { ...object, createdBy: context.principal.id };
         await r.managedObjects.create(stored);
         await this.auditIn(r, context, `key.${action}`, stored, now, { replaces: object === first ? old.uid : (oldPublic?.uid ?? null) });
       }
-      await r.managedObjects.update({ ...old, names: [], links: [...old.links, { type: "ReplacementObjectLink", uid: first.uid }], lastChangeDate: now });
-      this.deps.objects.invalidate(old.uid);
-      if (oldPublic !== undefined && second !== undefined) {
-        await r.managedObjects.update({ ...oldPublic, names: [], links: [...oldPublic.links, { type: "ReplacementObjectLink", uid: second.uid }], lastChangeDate: now });
-        this.deps.objects.invalidate(oldPublic.uid);
+      for (const { object, by } of replaced) {
+        await r.managedObjects.update({ ...object, names: [], links: [...object.links, { type: "ReplacementObjectLink", uid: by.uid }], lastChangeDate: now });
+        this.deps.objects.invalidate(object.uid);
       }
       await alsoInTransaction?.(r);
     });
