@@ -6,6 +6,7 @@ import type { Express } from "express";
 import { buildHttpApp, openRuntime, prepareService, type Runtime } from "../../src/app.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { Config } from "../../src/config/config.js";
+import type { UsageRecorder } from "../../src/core/kms/usage-recorder.js";
 import type { Clock } from "../../src/core/shared/clock.js";
 import { createLogger } from "../../src/infra/logging/logger.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
@@ -73,10 +74,8 @@ export async function startTestRuntime(options: { reuse?: { database: TestDataba
 /** `Authorization` header with the test admin token. */
 export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } as const;
 
-/** The key-usage recorder of a runtime: its flush writes counted uses (counters and aggregated audit rows). */
-export interface UsageFlush {
-  flush(): Promise<number>;
-}
+/** The key-usage recorder of a runtime: `record` counts a use, `flush` writes counted uses (counters and aggregated audit rows). */
+export type UsageFlush = Pick<UsageRecorder, "flush" | "record">;
 
 /**
  * A test runtime whose counted key uses are written only when the test calls `usage.flush()`: the

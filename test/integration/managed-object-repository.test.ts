@@ -51,8 +51,13 @@ async function create(o: ManagedObject): Promise<void> {
   await repos().run((r) => r.managedObjects.create(o));
   stored.set(o.uid, o);
 }
-async function update(o: ManagedObject): Promise<void> {
-  await repos().run((r) => r.managedObjects.update(o));
+/**
+ * How an update finds what is stored: read again under the row lock, or handed the object
+ * findForUpdate read in the same transaction (a read-change-write).
+ */
+const UPDATE_MODES = ["re-read", "read for update"] as const;
+async function update(o: ManagedObject, mode: (typeof UPDATE_MODES)[number] = "re-read"): Promise<void> {
+  await repos().run(async (r) => (mode === "re-read" ? r.managedObjects.update(o) : r.managedObjects.update(o, await r.managedObjects.findForUpdate(o.uid))));
   stored.set(o.uid, o);
 }
 const find = (uid: string) => repos().read((r) => r.managedObjects.findByUid(uid));
@@ -211,21 +216,21 @@ describe("update", () => {
     { name: "optional dates and revocation cleared", before: { activationDate: at(-2), deactivationDate: at(-1), revocationReason: { code: "Unspecified" } }, after: { activationDate: undefined, deactivationDate: undefined, revocationReason: undefined } },
   ];
 
-  it.each(transitions)("$name", async ({ before, after }) => {
+  it.each(transitions.flatMap((transition) => UPDATE_MODES.map((mode) => ({ ...transition, mode }))))("$name ($mode)", async ({ before, after, mode }) => {
     const original = object(before);
     await create(original);
     const changed: ManagedObject = { ...original, ...after };
-    await update(changed);
+    await update(changed, mode);
     expect(comparable(await find(original.uid))).toEqual(comparable(changed));
   });
 
-  it("Destroy erases the sealed key (key_materials row keeps its id, public key and date) and keeps the object", async () => {
+  it.each(UPDATE_MODES)("Destroy erases the sealed key (key_materials row keeps its id, public key and date) and keeps the object (%s)", async (mode) => {
     const key = await t.runtime.crypto.generateKeyPair("ECDSA-P256");
     const live = object({ objectType: "PrivateKey", algorithm: "EC", curve: "P-256", state: "Deactivated", activationDate: at(-3), deactivationDate: at(-2), key: key.handle, publicKeySpki: key.publicKeySpki, names: ["doomed"] });
     await create(live);
     const { key: _erased, ...rest } = live;
     const destroyed: ManagedObject = { ...rest, state: "Destroyed", destroyDate: at(-1), lastChangeDate: at(-1) };
-    await update(destroyed);
+    await update(destroyed, mode);
 
     const read = await find(live.uid);
     expect(read?.key).toBeUndefined();
@@ -236,7 +241,7 @@ describe("update", () => {
     const objectRow = await t.runtime.storage.db.managedObject.findUnique({ where: { uid: live.uid } });
     expect(objectRow?.keyMaterialId).toBe(`mo-key:${live.uid}`);
     // A second update of the destroyed object changes nothing about the key.
-    await update({ ...destroyed, names: ["doomed", "still-listed"] });
+    await update({ ...destroyed, names: ["doomed", "still-listed"] }, mode);
     expect((await t.runtime.storage.db.keyMaterial.findUnique({ where: { id: `mo-key:${live.uid}` } }))?.destroyedAt).toEqual(at(-1));
   });
 

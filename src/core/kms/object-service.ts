@@ -197,25 +197,31 @@ export class ObjectService {
    * record then says it was forced and when the version last decrypted).
    */
   async destroy(context: RequestContext, uid: string, options: { force?: boolean } = {}): Promise<ManagedObject> {
-    const found = await this.find(uid);
-    destroyed(effectiveState(found, this.deps.clock.now())); // an Active key is refused for its state first (KMIP's reason)
-    const version = found.version;
-    const forcedOver =
-      version === undefined
-        ? []
-        : await this.deps.recentDecryptions.check(version.name, (usage) => usage.uid === uid, { action: `destroy version ${version.version} of named key ${version.name}`, force: options.force === true, field: "uid" });
-    const lastDecryptAt = forcedOver[0]?.lastDecryptAt;
-    return this.mutate(
-      context,
-      uid,
-      "destroy",
-      (object, now) => {
-        const state = destroyed(effectiveState(object, now));
-        const { key: _erased, ...rest } = object;
-        return { ...rest, state, destroyDate: now };
-      },
-      lastDecryptAt === undefined ? {} : { forced: "true", lastDecryptAt: lastDecryptAt.toISOString() },
-    );
+    // Most objects are no named-key version: one transaction reads, checks and writes. A version
+    // needs the recent-use guard first, which reads usage on its own: the first transaction finds
+    // that out before writing anything, and the destroy runs again with the guard's answer.
+    const destroyOnce = (guarded: { lastDecryptAt?: Date } | undefined) =>
+      this.mutate(
+        context,
+        uid,
+        "destroy",
+        (object, now) => {
+          const state = destroyed(effectiveState(object, now)); // an Active key is refused for its state first (KMIP's reason)
+          if (object.version !== undefined && guarded === undefined) throw new GuardNeeded(object.version);
+          const { key: _erased, ...rest } = object;
+          return { ...rest, state, destroyDate: now };
+        },
+        guarded?.lastDecryptAt === undefined ? {} : { forced: "true", lastDecryptAt: guarded.lastDecryptAt.toISOString() },
+      );
+    try {
+      return await destroyOnce(undefined);
+    } catch (error) {
+      if (!(error instanceof GuardNeeded)) throw error;
+      const { name, version } = error.version;
+      const forcedOver = await this.deps.recentDecryptions.check(name, (usage) => usage.uid === uid, { action: `destroy version ${version} of named key ${name}`, force: options.force === true, field: "uid" });
+      const lastDecryptAt = forcedOver[0]?.lastDecryptAt;
+      return destroyOnce(lastDecryptAt === undefined ? {} : { lastDecryptAt });
+    }
   }
 
   /**
@@ -301,17 +307,20 @@ export class ObjectService {
   ): Promise<void> {
     const [first, second] = created;
     if (first === undefined) return;
+    // The old objects (two for a key pair) in uid order: the order the usage flush locks rows in.
+    const replaced = [
+      { object: old, by: first },
+      ...(oldPublic !== undefined && second !== undefined ? [{ object: oldPublic, by: second }] : []),
+    ].sort((a, b) => (a.object.uid < b.object.uid ? -1 : a.object.uid > b.object.uid ? 1 : 0));
     await this.deps.uow.run(async (r) => {
       for (const object of created) {
         const stored = { ...object, createdBy: context.principal.id };
         await r.managedObjects.create(stored);
         await this.auditIn(r, context, `key.${action}`, stored, now, { replaces: object === first ? old.uid : (oldPublic?.uid ?? null) });
       }
-      await r.managedObjects.update({ ...old, names: [], links: [...old.links, { type: "ReplacementObjectLink", uid: first.uid }], lastChangeDate: now });
-      this.deps.objects.invalidate(old.uid);
-      if (oldPublic !== undefined && second !== undefined) {
-        await r.managedObjects.update({ ...oldPublic, names: [], links: [...oldPublic.links, { type: "ReplacementObjectLink", uid: second.uid }], lastChangeDate: now });
-        this.deps.objects.invalidate(oldPublic.uid);
+      for (const { object, by } of replaced) {
+        await r.managedObjects.update({ ...object, names: [], links: [...object.links, { type: "ReplacementObjectLink", uid: by.uid }], lastChangeDate: now });
+        this.deps.objects.invalidate(object.uid);
       }
       await alsoInTransaction?.(r);
     });
@@ -321,10 +330,10 @@ export class ObjectService {
   private async mutate(context: RequestContext, uid: string, action: string, change: (object: ManagedObject, now: Date) => ManagedObject, details: Record<string, string> = {}): Promise<ManagedObject> {
     const now = this.deps.clock.now();
     return this.deps.uow.run(async (r) => {
-      const object = await r.managedObjects.findByUid(uid);
+      const object = await r.managedObjects.findForUpdate(uid);
       if (object === undefined) throw kmsError("not_found", "Item Not Found", `object ${uid} does not exist`, "uid");
       const changed = { ...change(object, now), lastChangeDate: now };
-      await r.managedObjects.update(changed);
+      await r.managedObjects.update(changed, object);
       this.deps.objects.invalidate(uid);
       await this.auditIn(r, context, `key.${action}`, changed, now, details);
       return changed;
@@ -350,6 +359,16 @@ export class ObjectService {
     if (object.key === undefined) throw kmsError("wrong_state", "Object Destroyed", `object ${object.uid} has no key material`, "uid");
     if (object.objectType === "PrivateKey") return encodePrivate(await this.deps.crypto.exportPrivateKey(object.key), format);
     return encodeSecret(await this.deps.crypto.exportSecret(object.key), format, object.objectType);
+  }
+}
+
+/**
+ * Destroy met a named-key version, which the recent-use guard must clear first: thrown inside the
+ * transaction before any write (it rolls back having changed nothing) and caught by destroy().
+ */
+class GuardNeeded extends Error {
+  constructor(readonly version: NonNullable<ManagedObject["version"]>) {
+    super(`destroying version ${version.version} of named key ${version.name} needs the recent-use check`);
   }
 }
 

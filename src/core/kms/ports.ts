@@ -37,9 +37,17 @@ export interface ManagedObjectRepository {
   /**
    * Replaces everything mutable (state, dates, names, links, custom attributes, usage mask, flags,
    * revocation reason); when `key` became undefined, the sealed material is erased (Destroy).
+   * `stored`: the object as findForUpdate read it in this transaction, to write only the difference
+   * without reading the object again; without it, the stored object is read after the row is locked.
    */
-  update(object: ManagedObject): Promise<void>;
+  update(object: ManagedObject, stored?: ManagedObject): Promise<void>;
   findByUid(uid: string): Promise<ManagedObject | undefined>;
+  /**
+   * findByUid for a read-change-write in one transaction: what it returns is what the transaction
+   * overwrites (no other transaction can change the object before the commit, or the commit fails
+   * and the unit of work reruns the transaction).
+   */
+  findForUpdate(uid: string): Promise<ManagedObject | undefined>;
   /** Objects whose stored state their activation or deactivation date has overtaken (served by the state+date indexes). */
   listLaggingState(now: Date, limit: number): Promise<readonly ManagedObject[]>;
   locate(query: LocateQuery): Promise<Page<ManagedObject>>;

@@ -53,7 +53,9 @@ export class UsageRecorder {
     }
     try {
       await this.deps.uow.run(async (r) => {
-        for (const [uid, usage] of perKey) await r.managedObjects.addUsage(uid, usage);
+        // Rows in uid order: two flushes (two replicas) or a flush and a Re-key of two objects lock
+        // the same rows in the same order, so they queue instead of deadlocking.
+        for (const [uid, usage] of [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) await r.managedObjects.addUsage(uid, usage);
         for (const [key, counter] of batch) {
           const [actor = "", uid = "", operation = ""] = key.split("\u0000");
           await r.audit.record(

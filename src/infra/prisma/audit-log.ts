@@ -33,30 +33,54 @@ export function auditEntryHash(entry: ChainedFields): string {
  * Append-only, hash-chained audit log in `audit_events`, written inside the caller's transaction.
  * Appends are serialized (PostgreSQL advisory transaction lock; SQLite has one writer) so the chain
  * never forks; `prevHash` is also unique, so a fork could not commit even if they were not.
+ *
+ * In a transaction (`deferred`), `record` only queues the entry and the unit of work calls
+ * `append` when the work is done: the chain lock is then the last lock every transaction takes.
+ * Taken at the first `record` instead, it sat between row locks in an order that differed per
+ * use case (Re-key: chain, then the old key's row; the usage flush: key rows, then chain), and
+ * PostgreSQL had to kill one of the two as a deadlock victim. One lock, one read of the chain head
+ * and one insert per transaction is also cheaper than a lock, a read and an insert per entry.
  */
 export class PrismaAuditLog implements AuditLog {
+  private readonly queued: { readonly event: AuditEvent; readonly at: Date }[] = [];
+
   constructor(
     private readonly db: DatabaseTransaction,
     private readonly provider: "sqlite" | "postgresql",
+    private readonly mode: "deferred" | "immediate",
   ) {}
 
   async record(event: AuditEvent, at: Date): Promise<void> {
+    this.queued.push({ event, at });
+    if (this.mode === "immediate") await this.append();
+  }
+
+  /** Writes the queued entries, in the order recorded, after the chain's current head. */
+  async append(): Promise<void> {
+    if (this.queued.length === 0) return;
+    const entries = this.queued.splice(0);
     if (this.provider === "postgresql") {
       await this.db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()})`);
     }
     const last = await this.db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
-    const fields: ChainedFields = {
-      id: randomUUID(),
-      time: at,
-      actor: event.actor,
-      action: event.action,
-      target: event.target,
-      result: event.result,
-      requestId: event.requestId ?? null,
-      details: JSON.stringify(event.details ?? {}),
-      prevHash: last?.hash ?? AUDIT_GENESIS_HASH,
-    };
-    await this.db.auditEvent.create({ data: { ...fields, hash: auditEntryHash(fields) } });
+    let prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
+    const rows = entries.map(({ event, at }) => {
+      const fields: ChainedFields = {
+        id: randomUUID(),
+        time: at,
+        actor: event.actor,
+        action: event.action,
+        target: event.target,
+        result: event.result,
+        requestId: event.requestId ?? null,
+        details: JSON.stringify(event.details ?? {}),
+        prevHash,
+      };
+      prevHash = auditEntryHash(fields);
+      return { ...fields, hash: prevHash };
+    });
+    // One multi-row INSERT; seq (autoincrement) follows the VALUES order on both databases.
+    await this.db.auditEvent.createMany({ data: rows });
   }
 }
 

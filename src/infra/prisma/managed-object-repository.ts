@@ -66,13 +66,17 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
   }
 
   /**
-   * The row is updated first: on PostgreSQL that takes its row lock, so two concurrent updates of
-   * one object serialize and the second diffs its sets against what the first committed.
+   * Without `stored`, the row is updated first: on PostgreSQL that takes its row lock, so two
+   * concurrent updates of one object serialize and the second diffs its sets against what the first
+   * committed. With `stored` (read by findForUpdate, under that lock) the sets are diffed against it.
    */
-  async update(object: ManagedObject): Promise<void> {
+  async update(object: ManagedObject, stored?: ManagedObject): Promise<void> {
     const { count } = await this.db.managedObject.updateMany({ where: { uid: object.uid }, data: mutableColumns(object) });
     if (count === 0) throw new DomainError("not_found", `managed object ${object.uid} does not exist`);
-    const current = await this.db.managedObject.findUniqueOrThrow({ where: { uid: object.uid }, select: { keyMaterialId: true, ...WITH_SETS } });
+    const current =
+      stored === undefined
+        ? await this.db.managedObject.findUniqueOrThrow({ where: { uid: object.uid }, select: { keyMaterialId: true, ...WITH_SETS } })
+        : { ...setRows(stored), keyMaterialId: stored.key === undefined ? null : keyMaterialIdOf(stored.uid) };
     await this.replaceSets(object, current);
     if (object.key === undefined && current.keyMaterialId !== null) {
       // Destroy (KMIP §4.21): the key material goes, the metadata and the key_materials row stay.
@@ -110,6 +114,16 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
     const addAttributes = wanted.attributes.filter((a) => haveAttributes.get(a.name) !== a.value);
     if (dropAttributes.length > 0) await this.db.managedObjectAttribute.deleteMany({ where: { uid, name: { in: dropAttributes } } });
     if (addAttributes.length > 0) await this.db.managedObjectAttribute.createMany({ data: addAttributes });
+  }
+
+  /**
+   * PostgreSQL: the row lock first (SELECT … FOR UPDATE), then the read. SQLite needs no lock: one
+   * writer at a time, and a transaction whose reads another connection's commit made stale cannot
+   * write (SQLITE_BUSY_SNAPSHOT), so the unit of work reruns it.
+   */
+  async findForUpdate(uid: string): Promise<ManagedObject | undefined> {
+    if (this.provider === "postgresql") await this.db.$queryRaw`SELECT 1 FROM "managed_objects" WHERE "uid" = ${uid} FOR UPDATE`;
+    return this.findByUid(uid);
   }
 
   async findByUid(uid: string): Promise<ManagedObject | undefined> {

@@ -21,6 +21,7 @@ import type { Database, DatabaseProvider, DatabaseTransaction } from "./prisma-c
 import { PrismaServiceAccountKeyRepository } from "./service-account-key-repository.js";
 import { PrismaSettingsRepository } from "./settings-repository.js";
 import { PrismaTokenRepository } from "./token-repository.js";
+import { retryOnContention } from "./transient-contention.js";
 
 /** Every repository the core declares, bound to one client or transaction. */
 export type Repositories = PkiRepositories &
@@ -32,7 +33,11 @@ export type Repositories = PkiRepositories &
 /** How long a transaction may wait for a connection and run; signing happens outside it. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
 
-/** UnitOfWork over Prisma interactive transactions. */
+/**
+ * UnitOfWork over Prisma interactive transactions. A transaction refused for transient contention
+ * is rerun whole (retryOnContention; the port documents what that asks of the work); the audit
+ * entries it recorded are appended last, just before commit.
+ */
 export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
   constructor(
     private readonly db: Database,
@@ -40,17 +45,22 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
   ) {}
 
   run<T>(work: (repositories: Repositories) => Promise<T>, options?: { readonly timeoutMillis?: number }): Promise<T> {
-    return this.db.$transaction((tx) => work(this.bind(tx)), {
-      ...TRANSACTION_OPTIONS,
-      ...(options?.timeoutMillis === undefined ? {} : { timeout: options.timeoutMillis }),
-    });
+    const transactionOptions = { ...TRANSACTION_OPTIONS, ...(options?.timeoutMillis === undefined ? {} : { timeout: options.timeoutMillis }) };
+    return retryOnContention(() =>
+      this.db.$transaction(async (tx) => {
+        const audit = new PrismaAuditLog(tx, this.provider, "deferred");
+        const result = await work(this.bind(tx, audit));
+        await audit.append();
+        return result;
+      }, transactionOptions),
+    );
   }
 
   read<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
-    return work(this.bind(this.db));
+    return work(this.bind(this.db, new PrismaAuditLog(this.db, this.provider, "immediate")));
   }
 
-  private bind(db: DatabaseTransaction): Repositories {
+  private bind(db: DatabaseTransaction, audit: PrismaAuditLog): Repositories {
     return {
       authorities: new PrismaAuthorityRepository(db, this.provider),
       certificates: new PrismaCertificateRepository(db),
@@ -64,7 +74,7 @@ export class PrismaUnitOfWork implements UnitOfWork<Repositories> {
       clusterEncryption: new PrismaClusterEncryptionRepository(db),
       jobRuns: new PrismaJobRunRepository(db),
       settings: new PrismaSettingsRepository(db),
-      audit: new PrismaAuditLog(db, this.provider),
+      audit,
       auditReader: new PrismaAuditReader(db),
     };
   }

@@ -72,6 +72,9 @@ export async function startKmipServer(options: KmipServerOptions): Promise<Runni
     },
   );
   server.maxConnections = limits.maxConnections;
+  // Past the limit Node closes the new socket before TLS (the client's handshake fails); say so,
+  // or an operator only sees clients that cannot connect.
+  server.on("drop", (dropped?: { remoteAddress?: string }) => logger.warn({ remoteAddress: dropped?.remoteAddress, maxConnections: limits.maxConnections }, "KMIP: connection refused, KPKI_KMIP_MAX_CONNECTIONS reached"));
   server.on("tlsClientError", (error) => logger.debug({ err: error.message }, "KMIP: TLS handshake failed"));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -23,17 +23,12 @@ export const DEFAULT_CRL_POLICY: CrlPolicy = { fullValiditySeconds: 7 * 86_400, 
 /** Where a CA's delta CRL is published, for the Freshest CRL extension of its complete CRLs. */
 export type DeltaCrlUrl = (caName: string) => string | undefined;
 
-const NUMBER_RETRIES = 5;
-
 /**
- * Two writers issuing at once can also meet as lock contention rather than a taken number:
- * SQLite refuses to upgrade a reading transaction while another process writes ("database is
- * locked"), PostgreSQL may pick one of them as a deadlock victim. Both are safe to retry: the
- * transaction rolled back whole.
+ * Two writers issuing at once may pick the same CRL number; the loser's insert fails on the
+ * (ca, number) key and it retries with the next number. (Lock contention between them, SQLite busy
+ * or a PostgreSQL deadlock victim, is rerun by the unit of work itself.)
  */
-function isTransientContention(error: unknown): boolean {
-  return error instanceof Error && /database is locked|SQLITE_BUSY|deadlock detected|could not serialize access/.test(error.message);
-}
+const NUMBER_RETRIES = 5;
 
 /**
  * Complete and delta CRLs per CA (RFC 5280 §5). One CRL number sequence per CA for both kinds
@@ -108,7 +103,7 @@ export class CrlService {
       try {
         return await this.issueOnce(ca, options);
       } catch (error) {
-        if (attempt < NUMBER_RETRIES && ((isDomainError(error) && error.code === "already_exists") || isTransientContention(error))) {
+        if (attempt < NUMBER_RETRIES && isDomainError(error) && error.code === "already_exists") {
           await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.floor(Math.random() * 50)));
           continue;
         }
