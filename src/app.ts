@@ -59,6 +59,7 @@ import { createDatabase } from "./infra/prisma/prisma-client.js";
 import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
+import { drainHttpsServer } from "./transports/http/drain.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
 import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
@@ -188,7 +189,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
     crls,
     auditTrail: new AuditTrail({ uow }),
-    revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
+    revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error, context) => logger.error({ err: error, requestId: context.requestId }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
     ocsp: new OcspResponder({ uow, crypto, clock }),
   };
   registerExpiryMetrics(
@@ -340,13 +341,8 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
     stop: async () => {
       // Stop accepting on both listeners at once, let in-flight HTTP requests and KMIP messages
       // finish (HTTP within HTTP_DRAIN_GRACE_MS, then cut), and close the database only after.
-      const httpDrained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cut = setTimeout(() => {
-        logger.warn({ graceMillis: HTTP_DRAIN_GRACE_MS }, "shutdown: HTTP requests still running after the grace period; closing their connections");
-        server.closeAllConnections();
-      }, HTTP_DRAIN_GRACE_MS);
-      await Promise.all([httpDrained.finally(() => clearTimeout(cut)), kmip?.stop(), scheduler.stop()]);
+      const httpDrained = drainHttpsServer(server, { logger, graceMillis: HTTP_DRAIN_GRACE_MS });
+      await Promise.all([httpDrained, kmip?.stop(), scheduler.stop()]);
       await runtime.close();
       logger.info({}, "shutdown complete");
     },
