@@ -13,10 +13,3 @@ export interface OperationMetrics {
   /** A scheduled job attempt ended (ran, failed, or skipped because done or held elsewhere). */
   jobFinished(event: { readonly job: string; readonly status: string }): void;
 }
-
-/** Counts nothing: for commands that export no metrics and for unit tests. */
-export const UNCOUNTED: OperationMetrics = {
-  certificateIssued: () => undefined,
-  keyUsed: () => undefined,
-  jobFinished: () => undefined,
-};
