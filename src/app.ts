@@ -6,7 +6,6 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Server } from "node:https";
 import type { Express } from "express";
-import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "./config/config.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
@@ -52,7 +51,9 @@ import { NodeRandomSource } from "./infra/crypto/node-random.js";
 import { WebCryptoBackend } from "./infra/crypto/webcrypto-backend.js";
 import type { WebCryptoProvider } from "./infra/crypto/webcrypto-algorithms.js";
 import { Crypto as PeculiarCrypto } from "@peculiar/webcrypto";
-import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pendingMasterKeyPath, type OpenStorage } from "./infra/open-storage.js";
+import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pendingMasterKeyPath, storageReadiness, type OpenStorage } from "./infra/open-storage.js";
+import { registerExpiryMetrics } from "./infra/metrics/expiry-metrics.js";
+import { createRuntimeMetrics, type RuntimeMetrics } from "./infra/metrics/runtime-metrics.js";
 import { createLogger } from "./infra/logging/logger.js";
 import { defaultMigrationsDir, Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
@@ -62,6 +63,7 @@ import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
 import { createHttpsServer } from "./transports/http/https-server.js";
 import type { HttpRateLimits } from "./transports/http/rate-limit.js";
+import { drainHttpsServer } from "./transports/http/drain.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
 import type { LocalOperations } from "./transports/cli/local-operations.js";
 import { JobRunner, type JobDefinition } from "./core/jobs/index.js";
@@ -70,6 +72,7 @@ import { Scheduler } from "./transports/jobs/scheduler.js";
 import { startKmsPluginServer } from "./transports/kms-plugin/server.js";
 import { KmipProcessor } from "./transports/kmip/kmip-processor.js";
 import { startKmipServer, type RunningKmipServer } from "./transports/kmip/server.js";
+import { kmipConnectionMetrics, type KmipConnectionMetrics } from "./transports/kmip/connection-metrics.js";
 
 /** The configured WebCrypto implementation. */
 function webCryptoProvider(config: Config): WebCryptoProvider {
@@ -123,6 +126,8 @@ export interface Runtime {
   readonly uow: PrismaUnitOfWork;
   readonly clock: Clock;
   readonly services: Services;
+  /** The registry /metrics serves and the core's operation counters in it. */
+  readonly metrics: RuntimeMetrics;
   close(): Promise<void>;
 }
 
@@ -138,6 +143,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
   const keyPool = new EphemeralKeyPool();
   if (options.prefillKeyPool !== false) keyPool.start();
   const uow = new PrismaUnitOfWork(storage.db, storage.target.provider);
+  const metrics = createRuntimeMetrics(storage.db);
   for (const [wrappingKeyId, count] of await uow.read((r) => r.keyMaterials.countByWrappingKey())) {
     if (wrappingKeyId !== storage.keyRing.current.id) {
       logger.error({ wrappingKeyId, count, currentMasterKeyId: storage.keyRing.current.id }, "stored keys are sealed under a master key that is not loaded: they cannot be used until re-sealed with `kpki master-key rotate`");
@@ -148,7 +154,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
   const base = { uow, crypto, clock, random };
   const hierarchy = new HierarchyService(base);
   const pointers = revocationPointers(config.publicUrl);
-  const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool, ...(pointers === undefined ? {} : { revocationPointers: pointers }) });
+  const issuance = new IssuanceService({ ...base, profiles, ephemeralKeys: keyPool, metrics: metrics.operations, ...(pointers === undefined ? {} : { revocationPointers: pointers }) });
   const crls = new CrlService({ uow, crypto, clock, ...(pointers === undefined ? {} : { deltaUrl: (ca: string) => `${pointers(ca).crl}/delta` }) });
   const tokens = new TokenService({ uow, clock, random });
   const clusters = new ClusterService({ ...base, hierarchy, defaultParent: ROOT_CA_NAME });
@@ -157,7 +163,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
   const usage = new UsageRecorder({ uow, clock });
   const recentDecryptions = new RecentDecryptionGuard({ uow, usage, clock, windowSeconds: config.keyRecentUseDays * 86_400 });
   const objects = new ObjectService({ ...base, objects: objectCache, recentDecryptions });
-  const keyOperations = new KeyOperationsService({ crypto, clock, random, objects: objectCache, usage });
+  const keyOperations = new KeyOperationsService({ crypto, clock, random, objects: objectCache, usage, metrics: metrics.operations });
   // Key uses are written in batches (UsageRecorder); a lost flush is retried with the next one.
   const usageFlush = setInterval(() => void usage.flush().catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed; retrying")), USAGE_FLUSH_MILLIS);
   usageFlush.unref();
@@ -188,8 +194,8 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     kms: new KmsDispatcher({ objects, operations: keyOperations }),
     crls,
     auditTrail: new AuditTrail({ uow }),
-    revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
-    authorityRevocation: new AuthorityRevocationService({ uow, clock, random, crls, onCrlFailure: (error) => logger.error({ err: error }, "CRL reissue after a CA revocation failed; the next CRL request reissues it") }),
+    revocation: new RevocationService({ uow, clock, crls, onCrlFailure: (error, context) => logger.error({ err: error, requestId: context.requestId }, "CRL reissue after a revocation failed; the next CRL request reissues it") }),
+    authorityRevocation: new AuthorityRevocationService({ uow, clock, random, crls, onCrlFailure: (error, context) => logger.error({ err: error, requestId: context.requestId }, "CRL reissue after a CA revocation failed; the next CRL request reissues it") }),
     ocsp: new OcspResponder({
       uow,
       crypto,
@@ -197,6 +203,14 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
       ...(config.ocspResponderCertificateHours === 0 ? {} : { delegates: new OcspSigningDelegates({ uow, crypto, clock, random, lifetimeSeconds: config.ocspResponderCertificateHours * 3600 }) }),
     }),
   };
+  registerExpiryMetrics(
+    metrics.registry,
+    {
+      snapshot: (horizonsSeconds) => services.inventory.expiry(horizonsSeconds),
+      clusterNames: async () => new Map((await clusters.list()).map((cluster) => [cluster.id, cluster.name])),
+    },
+    logger,
+  );
   return {
     config,
     logger,
@@ -205,6 +219,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     uow,
     clock,
     services,
+    metrics,
     close: async () => {
       clearInterval(usageFlush);
       await usage.flush().catch((error: unknown) => logger.warn({ err: error }, "final key usage flush failed"));
@@ -226,7 +241,7 @@ export function scheduledJobs(runtime: Runtime): readonly JobDefinition[] {
 
 /** The runner that runs each job once per period slot across replicas. */
 export function jobRunner(runtime: Runtime): JobRunner {
-  return new JobRunner({ uow: runtime.uow, clock: runtime.clock, random: new NodeRandomSource(), holder: `${hostname()}:${process.pid}` });
+  return new JobRunner({ uow: runtime.uow, clock: runtime.clock, random: new NodeRandomSource(), holder: `${hostname()}:${process.pid}`, metrics: runtime.metrics.operations });
 }
 
 /** A listening HTTPS service. */
@@ -241,6 +256,12 @@ export interface RunningService {
   /** Stops accepting, finishes in-flight requests, closes storage. */
   stop(): Promise<void>;
 }
+
+/**
+ * How long a stopping service lets in-flight HTTP requests run: under Kubernetes' default
+ * terminationGracePeriodSeconds (30 s), so the process exits on its own before SIGKILL.
+ */
+const HTTP_DRAIN_GRACE_MS = 20_000;
 
 /** The names the service's own TLS certificate carries. */
 function serviceNames(config: Config): x509.GeneralName[] {
@@ -280,27 +301,19 @@ function httpRateLimits(config: Config): HttpRateLimits {
 
 /** The Express application over the runtime's services (no listener). */
 export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
   return createHttpApp({
     ...runtime.services,
     scheduledJobs: scheduledJobs(runtime),
     jobRunner: jobRunner(runtime),
     clock: runtime.clock,
     logger: runtime.logger,
-    metrics,
+    metrics: runtime.metrics.registry,
     maxBodyBytes: runtime.config.maxBodyBytes,
     rateLimits: httpRateLimits(runtime.config),
     ...(runtime.config.adminAllow.length === 0 ? {} : { adminAllow: AddressRanges.parse(runtime.config.adminAllow) }),
     openApiDocument: loadOpenApiDocument(),
     ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
-    readiness: async () => ({
-      database: await runtime.storage.db.$queryRawUnsafe("SELECT 1").then(
-        () => "ok",
-        () => "unreachable",
-      ),
-      masterKey: "ok",
-    }),
+    readiness: () => storageReadiness(runtime.storage),
   });
 }
 
@@ -315,6 +328,7 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   if (adminToken !== undefined) onAdminToken(adminToken);
   const scheduler = new Scheduler({ runner: jobRunner(runtime), jobs: scheduledJobs(runtime), logger, context: { principal: SYSTEM } });
   const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
+  const kmipConnections = kmipConnectionMetrics(runtime.metrics.registry);
   const app = buildHttpApp(runtime);
   const server = createHttpsServer(app, {
     certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
@@ -332,7 +346,7 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const url = `https://${host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   let kmip: RunningKmipServer | undefined;
   try {
-    kmip = config.kmipListen === undefined ? undefined : await startKmip(runtime, identity, privateKeyPem, config.kmipListen);
+    kmip = config.kmipListen === undefined ? undefined : await startKmip(runtime, identity, privateKeyPem, config.kmipListen, kmipConnections);
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
@@ -346,13 +360,12 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(kmipAddress === undefined ? {} : { kmipAddress }),
     stop: async () => {
-      await scheduler.stop();
-      await kmip?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // Stop accepting on both listeners at once, let in-flight HTTP requests and KMIP messages
+      // finish (HTTP within HTTP_DRAIN_GRACE_MS, then cut), and close the database only after.
+      const httpDrained = drainHttpsServer(server, { logger, graceMillis: HTTP_DRAIN_GRACE_MS });
+      await Promise.all([httpDrained, kmip?.stop(), scheduler.stop()]);
       await runtime.close();
+      logger.info({}, "shutdown complete");
     },
   };
 }
@@ -366,7 +379,7 @@ function packageVersion(): string {
  * The KMIP listener (KPKI_KMIP_LISTEN): the service's TLS identity; client certificates must be
  * issued by the internal CA, the same CA that issued that identity (its chain's first certificate).
  */
-async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, privateKeyPem: string, listen: string): Promise<RunningKmipServer> {
+async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, privateKeyPem: string, listen: string, metrics: KmipConnectionMetrics): Promise<RunningKmipServer> {
   const { config, services, clock } = runtime;
   const logger = runtime.logger.child({ component: "kmip" });
   const internalCa = identity.chainDer[0];
@@ -383,6 +396,7 @@ async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, private
       clientIssuerDer: internalCa,
       processor,
       logger,
+      metrics,
       limits: { maxMessageBytes: config.maxBodyBytes, idleTimeoutMs: config.kmipIdleTimeoutSeconds * 1000, maxConnections: config.kmipMaxConnections },
     });
   } catch (error) {

@@ -165,3 +165,23 @@ export async function masterKeyOpensData(settings: StorageSettings, key: MasterK
   const check = await readMasterKeyCheck(target);
   return check !== undefined && masterKeyOpensCheck(key, check);
 }
+
+/**
+ * Readiness of open storage (GET /readyz): one indexed single-row read proves the database answers,
+ * and the loaded master key must still open the database's key check — after a master-key rotation
+ * by another replica it does not, and this replica must be restarted before it can unseal new keys.
+ */
+export async function storageReadiness(storage: OpenStorage): Promise<{ database: string; masterKey: string }> {
+  let check: string | undefined;
+  try {
+    check = (await storage.db.meta.findUnique({ where: { key: MASTER_KEY_CHECK_SETTING }, select: { value: true } }))?.value;
+  } catch {
+    return { database: "unreachable", masterKey: "not checked (database unreachable)" };
+  }
+  const loaded = storage.keyRing.current;
+  if (check === undefined) return { database: "ok", masterKey: "the database has no master-key check value" };
+  if (!masterKeyOpensCheck(loaded, check)) {
+    return { database: "ok", masterKey: `the loaded master key ${loaded.id} does not open the database's key check (made with ${masterKeyCheckId(check) ?? "?"}): restart after a master-key rotation` };
+  }
+  return { database: "ok", masterKey: "ok" };
+}

@@ -3,6 +3,7 @@ import { DomainError } from "../shared/domain-error.js";
 import { newId } from "../shared/ids.js";
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, type Page } from "../shared/page.js";
 import type { RandomSource } from "../shared/random.js";
+import type { OperationMetrics } from "../shared/operation-metrics.js";
 import type { RequestContext } from "../shared/request-context.js";
 import type { UnitOfWork } from "../shared/unit-of-work.js";
 import type { JobDefinition } from "./job.js";
@@ -77,6 +78,8 @@ export class JobRunner {
       readonly random: RandomSource;
       /** Who runs (host:pid), recorded with each run. */
       readonly holder: string;
+      /** Counts job attempts by job and outcome for operators (none when absent). */
+      readonly metrics?: OperationMetrics;
     },
   ) {}
 
@@ -92,6 +95,13 @@ export class JobRunner {
    * says so). Without a request id of its own, the run's audit records carry `job:<name>:<slot>`.
    */
   async runOne(callerContext: RequestContext, job: JobDefinition): Promise<JobOutcome> {
+    const outcome = await this.attempt(callerContext, job);
+    this.deps.metrics?.jobFinished({ job: job.name, status: outcome.status });
+    return outcome;
+  }
+
+  /** One attempt: claim, run, record. */
+  private async attempt(callerContext: RequestContext, job: JobDefinition): Promise<JobOutcome> {
     const now = this.deps.clock.now();
     const slot = slotOf(job, now);
     const context: RequestContext = callerContext.requestId === undefined ? { ...callerContext, requestId: `job:${job.name}:${slot}` } : callerContext;

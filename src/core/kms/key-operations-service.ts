@@ -4,13 +4,14 @@ import type { CryptoBackend } from "../crypto/crypto-backend.js";
 import { encryptOaepSha256, verifyWithPublicKey } from "../crypto/public-key-operations.js";
 import type { CipherParameters } from "../crypto/secret-algorithms.js";
 import type { Clock } from "../shared/clock.js";
+import type { OperationMetrics } from "../shared/operation-metrics.js";
 import type { RandomSource } from "../shared/random.js";
 import type { RequestContext } from "../shared/request-context.js";
 import { assertAllowed, effectiveState } from "./key-state.js";
 import { kmsError } from "./kms-error.js";
 import type { ManagedObject } from "./managed-object.js";
 import type { ObjectCache } from "./object-cache.js";
-import type { UsageRecorder } from "./usage-recorder.js";
+import type { UsageRecorder, UsedOperation } from "./usage-recorder.js";
 import { assertUsage } from "./usage-rules.js";
 
 /** Largest plaintext / data one operation takes (KMIP Server Limit Exceeded above it). */
@@ -70,6 +71,8 @@ export class KeyOperationsService {
       readonly random: RandomSource;
       readonly objects: ObjectCache;
       readonly usage: UsageRecorder;
+      /** Counts key uses by key and operation for operators (none when absent). */
+      readonly metrics?: OperationMetrics;
     },
   ) {}
 
@@ -92,7 +95,7 @@ export class KeyOperationsService {
       const output = await this.deps.crypto.encrypt(key, cipherParameters(mode, iv, request.aad, request.tagLengthBytes), request.plaintext);
       result = { mode, ciphertext: output.ciphertext, iv, ...(output.tag === undefined ? {} : { tag: output.tag }) };
     }
-    this.deps.usage.record(context.principal.id, object.uid, "Encrypt");
+    this.used(context, object, "Encrypt");
     return result;
   }
 
@@ -113,7 +116,7 @@ export class KeyOperationsService {
       if (mode === "AES-GCM") assertGcmTag(request.tag, request.tagLengthBytes);
       plaintext = await this.deps.crypto.decrypt(key, cipherParameters(mode, request.iv, request.aad, mode === "AES-GCM" ? (request.tagLengthBytes ?? GCM_TAG_BYTES) : undefined), request.ciphertext, request.tag);
     }
-    this.deps.usage.record(context.principal.id, object.uid, "Decrypt");
+    this.used(context, object, "Decrypt");
     return plaintext;
   }
 
@@ -124,7 +127,7 @@ export class KeyOperationsService {
     assertUsage(object.usageMask, "Sign", "Sign");
     const algorithm = signatureAlgorithm(object, request.algorithm);
     const signature = await this.deps.crypto.sign(object.key, algorithm, request.data);
-    this.deps.usage.record(context.principal.id, object.uid, "Sign");
+    this.used(context, object, "Sign");
     return { signature, algorithm };
   }
 
@@ -134,7 +137,7 @@ export class KeyOperationsService {
     if ((object.objectType !== "PublicKey" && object.objectType !== "PrivateKey") || object.publicKeySpki === undefined) throw wrongType("Signature Verify takes a public (or private) key", object);
     assertUsage(object.usageMask, "Verify", "Signature Verify");
     const valid = verifyWithPublicKey(object.publicKeySpki, signatureAlgorithm(object, request.algorithm), request.data, request.signature);
-    this.deps.usage.record(context.principal.id, object.uid, "SignatureVerify");
+    this.used(context, object, "SignatureVerify");
     return valid;
   }
 
@@ -144,7 +147,7 @@ export class KeyOperationsService {
     const key = this.hmacKey(object);
     assertUsage(object.usageMask, "MACGenerate", "MAC");
     const mac = await this.deps.crypto.mac(key, request.data);
-    this.deps.usage.record(context.principal.id, object.uid, "MAC");
+    this.used(context, object, "MAC");
     return mac;
   }
 
@@ -156,7 +159,7 @@ export class KeyOperationsService {
     assertUsage(object.usageMask, "MACVerify", "MAC Verify");
     const expected = Buffer.from(await this.deps.crypto.mac(key, request.data));
     const given = Buffer.from(request.mac);
-    this.deps.usage.record(context.principal.id, object.uid, "MACVerify");
+    this.used(context, object, "MACVerify");
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
@@ -164,6 +167,14 @@ export class KeyOperationsService {
   rng(lengthBytes: number): Uint8Array {
     if (!Number.isInteger(lengthBytes) || lengthBytes < 1 || lengthBytes > MAX_RANDOM_BYTES) throw kmsError("invalid_input", "Invalid Field", `length: 1–${MAX_RANDOM_BYTES} bytes`, "length");
     return this.deps.random.bytes(lengthBytes);
+  }
+
+  /** Counts one use: the batched usage record (counters and audit) and the operator metric. */
+  private used(context: RequestContext, object: ManagedObject, operation: UsedOperation): void {
+    this.deps.usage.record(context.principal.id, object.uid, operation);
+    // A named key's versions are one key to an operator; other objects are counted by kind only,
+    // since their uids and KMIP Names are unbounded.
+    this.deps.metrics?.keyUsed({ key: object.version?.name ?? `object:${object.objectType}`, operation });
   }
 
   /** The object, if its effective state allows the operation now. */

@@ -17,6 +17,14 @@ export interface InventoryFilter {
   readonly cursor?: string;
 }
 
+/** Expiry of the inventory at one moment, for monitoring. */
+export interface ExpirySnapshot {
+  /** Per CA: its own certificate's notAfter (when it has one) and its active certificates' earliest. */
+  readonly authorities: readonly { readonly name: string; readonly clusterId?: string; readonly notAfter?: Date; readonly earliestIssuedNotAfter?: Date }[];
+  /** Active certificates expiring within each horizon (seconds), in the order asked. */
+  readonly expiringWithin: readonly { readonly seconds: number; readonly count: number }[];
+}
+
 /** Read side of the certificate inventory: filtered, keyset-paginated listing and lookup. */
 export class CertificateInventory {
   constructor(private readonly deps: { readonly uow: UnitOfWork<PkiRepositories>; readonly clock: Clock }) {}
@@ -38,6 +46,21 @@ export class CertificateInventory {
         limit,
         ...(filter.cursor === undefined ? {} : { after: filter.cursor as CertificateId }),
       });
+    });
+  }
+
+  /** What expires when (two indexed queries and a count per horizon; CAs are few). */
+  async expiry(horizonsSeconds: readonly number[]): Promise<ExpirySnapshot> {
+    const now = this.deps.clock.now();
+    return this.deps.uow.read(async (r) => {
+      const earliest = await r.certificates.earliestActiveNotAfterByCa(now);
+      const authorities = (await r.authorities.list()).map((ca) => {
+        const issued = earliest.get(ca.id);
+        return { name: ca.name, ...(ca.clusterId === undefined ? {} : { clusterId: ca.clusterId }), ...(ca.notAfter === undefined ? {} : { notAfter: ca.notAfter }), ...(issued === undefined ? {} : { earliestIssuedNotAfter: issued }) };
+      });
+      const expiringWithin = [];
+      for (const seconds of horizonsSeconds) expiringWithin.push({ seconds, count: await r.certificates.countActiveExpiringBetween(now, new Date(now.getTime() + seconds * 1000)) });
+      return { authorities, expiringWithin };
     });
   }
 

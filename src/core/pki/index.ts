@@ -7,7 +7,7 @@ export { AuthorityImportService, type ImportAuthorityRequest, type InstallCertif
 export { IssuanceService, type IssueRequest, type IssueResult, type IssueForPublicKeyRequest, type BatchItem, type BatchRequest } from "./issuance-service.js";
 export { MAX_SUBJECT_ALT_NAMES } from "./issuance-plan.js";
 export { storeAuthority } from "./hierarchy-service.js";
-export { CertificateInventory, type InventoryFilter } from "./certificate-inventory.js";
+export { CertificateInventory, type InventoryFilter, type ExpirySnapshot } from "./certificate-inventory.js";
 export { ServiceIdentityService, type ServiceTlsIdentity } from "./service-identity.js";
 export { ProfileCatalog } from "./profiles/profile-catalog.js";
 export { GENERIC_PROFILES } from "./profiles/generic.js";

@@ -18,6 +18,7 @@ import type { ProfileCatalog } from "./profiles/profile-catalog.js";
 import { parseCertificateRequest } from "./x509/csr.js";
 import type { GeneralName } from "./x509/general-name.js";
 import { encodeName, nameFields, parseName, type SubjectFields } from "./x509/name.js";
+import type { OperationMetrics } from "../shared/operation-metrics.js";
 
 /** Idempotency keys: opaque caller-chosen strings (e.g. a UUID). */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -96,6 +97,8 @@ export class IssuanceService {
       readonly profiles: ProfileCatalog;
       readonly ephemeralKeys: EphemeralKeyGenerator;
       readonly revocationPointers?: RevocationPointers;
+      /** Counts issued certificates by CA and profile (none when absent). */
+      readonly metrics?: OperationMetrics;
     },
   ) {
     this.issuers = new IssuerCache(deps.uow, deps.clock);
@@ -258,6 +261,7 @@ export class IssuanceService {
         );
       }
     });
+    for (const { certificate, caName } of certificates) this.deps.metrics?.certificateIssued({ ca: caName, profile: certificate.profile });
   }
 
   /** The earlier result for a retried request, a conflict for a different request, or undefined. */

@@ -48,6 +48,10 @@ export interface CertificateRepository {
   listRevoked(caId: CaId, filter: { readonly notExpiredAt: Date }): Promise<readonly RevokedEntry[]>;
   /** How many certificates of the CA were ever revoked (never decreases: revocation is final). */
   countRevoked(caId: CaId): Promise<number>;
+  /** The earliest notAfter of each CA's active certificates not expired at `now` (CAs with none are absent). */
+  earliestActiveNotAfterByCa(now: Date): Promise<ReadonlyMap<CaId, Date>>;
+  /** How many active certificates expire after `now` and at or before `before`. */
+  countActiveExpiringBetween(now: Date, before: Date): Promise<number>;
 }
 
 /** A revoked certificate as CRLs and OCSP need it. */

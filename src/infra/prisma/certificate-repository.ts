@@ -93,6 +93,16 @@ export class PrismaCertificateRepository implements CertificateRepository {
     return this.db.certificate.count({ where: { caId, status: "revoked" } });
   }
 
+  // Both use the (status, notAfter) index: a range of it, not a scan of the inventory.
+  async earliestActiveNotAfterByCa(now: Date): Promise<ReadonlyMap<CaId, Date>> {
+    const groups = await this.db.certificate.groupBy({ by: ["caId"], where: { status: "active", notAfter: { gt: now } }, _min: { notAfter: true } });
+    return new Map(groups.flatMap((group) => (group._min.notAfter === null ? [] : [[group.caId as CaId, group._min.notAfter] as const])));
+  }
+
+  async countActiveExpiringBetween(now: Date, before: Date): Promise<number> {
+    return this.db.certificate.count({ where: { status: "active", notAfter: { gt: now, lte: before } } });
+  }
+
   async listRevoked(caId: CaId, filter: { readonly notExpiredAt: Date }): Promise<readonly RevokedEntry[]> {
     const rows = await this.db.certificate.findMany({
       where: { caId, status: "revoked", notAfter: { gt: filter.notExpiredAt } },

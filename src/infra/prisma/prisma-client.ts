@@ -1,5 +1,6 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.js";
 import type { DatabaseTarget } from "./database-url.js";
@@ -49,7 +50,42 @@ export function createDatabase(target: DatabaseTarget, options: { poolSize?: num
     };
     return new SqliteClient({ adapter });
   }
-  const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
+  const inner = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
+  const pool: { current?: pg.Pool } = {};
+  // The adapter makes its pg pool on connect; keep a reference to report its size (metrics).
+  const adapter: AdapterFactory = {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => {
+      const connection = await inner.connect();
+      pool.current = connection.underlyingDriver();
+      return connection;
+    },
+  };
   // Same models, same API (see Database above); only the SQL dialect underneath differs.
-  return new PostgresClient({ adapter }) as unknown as Database;
+  const db = new PostgresClient({ adapter }) as unknown as Database;
+  pools.set(db, pool);
+  return db;
+}
+
+/** Connections of a database's pool at one moment. */
+export interface PoolStatistics {
+  /** Open connections, idle or in use. */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries queued for a free connection. */
+  readonly waiting: number;
+}
+
+/** The pg pools of PostgreSQL clients (SQLite has one connection and no pool). */
+const pools = new WeakMap<Database, { current?: pg.Pool }>();
+
+/**
+ * The connection pool of a PostgreSQL client, or undefined for SQLite (one embedded connection,
+ * no pool). All zero until the first query opens the pool.
+ */
+export function poolStatistics(db: Database): PoolStatistics | undefined {
+  const pool = pools.get(db);
+  if (pool === undefined) return undefined;
+  return { total: pool.current?.totalCount ?? 0, idle: pool.current?.idleCount ?? 0, waiting: pool.current?.waitingCount ?? 0 };
 }

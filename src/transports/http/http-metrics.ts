@@ -7,8 +7,11 @@ import type { OpenApiRequest } from "express-openapi-validator/dist/framework/ty
  * path, so label cardinality stays bounded whatever clients send.
  */
 export function httpMetrics(registry: Registry): RequestHandler {
-  const requests = new Counter({ name: "kpki_http_requests_total", help: "HTTP requests by operation and status", labelNames: ["operation", "method", "status"], registers: [registry] });
-  const duration = new Histogram({
+  // Apps built over one runtime's registry (tests build several) share its two families.
+  const requests = (registry.getSingleMetric("kpki_http_requests_total") as Counter<"operation" | "method" | "status"> | undefined) ?? new Counter({ name: "kpki_http_requests_total", help: "HTTP requests by operation and status", labelNames: ["operation", "method", "status"], registers: [registry] });
+  const duration =
+    (registry.getSingleMetric("kpki_http_request_duration_seconds") as Histogram<"operation" | "method"> | undefined) ??
+    new Histogram({
     name: "kpki_http_request_duration_seconds",
     help: "HTTP request latency by operation",
     labelNames: ["operation", "method"],

@@ -101,7 +101,12 @@ export class KmipConnection {
           await this.write(this.processor.refuseClient(message, this.client.refusal));
           return this.close();
         }
-        const response = await this.processor.handle(this.client.principal, message, `${this.id}.${++this.sequence}`);
+        // Each message gets a request id (connection id . sequence): its audit records and log lines carry it.
+        const requestId = `${this.id}.${++this.sequence}`;
+        const started = process.hrtime.bigint();
+        const response = await this.processor.handle(this.client.principal, message, requestId);
+        // Debug, not info: one connection carries thousands of messages a second.
+        this.logger.debug({ requestId, principal: this.client.principal.id, bytes: message.length, ms: Number(process.hrtime.bigint() - started) / 1e6 }, "KMIP request");
         if (this.closing && this.socket.destroyed) return;
         await this.write(response);
       }

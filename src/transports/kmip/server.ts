@@ -1,6 +1,7 @@
 import { createServer, type TLSSocket } from "node:tls";
 import type { Logger } from "../../core/shared/logger.js";
 import { ClientCertificateError, clientPrincipal } from "./client-principal.js";
+import type { KmipConnectionMetrics } from "./connection-metrics.js";
 import { KmipConnection, type ConnectionLimits } from "./kmip-connection.js";
 import type { KmipProcessor } from "./kmip-processor.js";
 
@@ -17,6 +18,8 @@ export interface KmipServerOptions {
   readonly clientIssuerDer: Uint8Array;
   readonly processor: KmipProcessor;
   readonly logger: Logger;
+  /** Connection counts for /metrics (none when absent). */
+  readonly metrics?: KmipConnectionMetrics;
   readonly limits: ConnectionLimits & {
     /** Connections accepted at once; more are refused by the listener. */
     readonly maxConnections: number;
@@ -67,7 +70,11 @@ export async function startKmipServer(options: KmipServerOptions): Promise<Runni
       logger.debug({ connection: id, principal: "principal" in client ? client.principal.id : undefined, protocol: socket.getProtocol() }, "KMIP: connection");
       const connection = new KmipConnection(socket, client, options.processor, limits, logger, id);
       connections.add(connection);
-      socket.once("close", () => connections.delete(connection));
+      options.metrics?.opened();
+      socket.once("close", () => {
+        connections.delete(connection);
+        options.metrics?.closed();
+      });
       connection.start();
     },
   );

@@ -57,7 +57,7 @@ export class AuthorityRevocationService {
       readonly clock: Clock;
       readonly random: RandomSource;
       readonly crls: CrlService;
-      readonly onCrlFailure?: (error: unknown) => void;
+      readonly onCrlFailure?: (error: unknown, context: RequestContext) => void;
     },
   ) {}
 
@@ -100,7 +100,7 @@ export class AuthorityRevocationService {
     });
     for (const ca of touched) {
       if (ca.key === undefined) continue; // an offline CA signs no CRL; its parent's CRL still lists it
-      await this.deps.crls.revoked(ca).catch((error: unknown) => this.deps.onCrlFailure?.(error));
+      await this.deps.crls.revoked(ca).catch((error: unknown) => this.deps.onCrlFailure?.(error, context));
     }
     return result;
   }

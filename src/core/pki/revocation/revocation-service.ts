@@ -20,7 +20,8 @@ export class RevocationService {
       readonly uow: UnitOfWork<PkiRepositories>;
       readonly clock: Clock;
       readonly crls: CrlService;
-      readonly onCrlFailure?: (error: unknown) => void;
+      /** Told when the CRL reissue after a revocation fails, with the revoking request (its id for the log). */
+      readonly onCrlFailure?: (error: unknown, context: RequestContext) => void;
     },
   ) {}
 
@@ -39,7 +40,7 @@ export class RevocationService {
       return { certificate: { ...found, status: "revoked" as const, revokedAt: now, revocationReason: reasonCode }, ca: authority };
     });
     if (ca !== undefined) {
-      await this.deps.crls.revoked(ca).catch((error: unknown) => this.deps.onCrlFailure?.(error));
+      await this.deps.crls.revoked(ca).catch((error: unknown) => this.deps.onCrlFailure?.(error, context));
     }
     return certificate;
   }
