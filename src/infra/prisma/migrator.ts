@@ -213,6 +213,16 @@ function pendingAfterChecks(files: readonly MigrationFile[], rows: readonly Appl
   return pending;
 }
 
+/** The migrations this build ships for a provider, in order (names without `.sql`). */
+export function migrationNames(provider: DatabaseTarget["provider"], migrationsDir: string = defaultMigrationsDir()): string[] {
+  const folder = path.join(migrationsDir, provider);
+  if (!existsSync(folder)) throw new MigrationError(`no migrations folder at ${folder}`);
+  return readdirSync(folder)
+    .filter((name) => FILE_PATTERN.test(name))
+    .sort()
+    .map((name) => name.slice(0, -".sql".length));
+}
+
 /** The package's own migrations folder: `<root>/prisma/migrations`, from src/ (tsx, vitest) or dist/. */
 export function defaultMigrationsDir(): string {
   return path.join(findPackageRoot(path.dirname(fileURLToPath(import.meta.url))), "prisma", "migrations");
