@@ -14,7 +14,7 @@ import path from "node:path";
 import request from "supertest";
 import { afterAll, describe, expect, it } from "vitest";
 import { contentLine, type BackupHeader } from "../../src/infra/backup/backup-content.js";
-import { openBackupSession } from "../../src/infra/backup/backup-session.js";
+import { openBackupSession } from "../../src/infra/backup/open-backup-session.js";
 import { foreignKeyOrder, type PortableValue } from "../../src/infra/backup/catalog.js";
 import { SealedWriter } from "../../src/infra/backup/sealed-stream.js";
 import { loadMasterKey } from "../../src/infra/crypto/master-key.js";

@@ -1,7 +1,4 @@
-import type { DatabaseTarget } from "../prisma/database-url.js";
 import type { CatalogTable, PortableValue } from "./catalog.js";
-import { openPostgresqlSession } from "./postgresql-backup-session.js";
-import { openSqliteSession } from "./sqlite-backup-session.js";
 
 /**
  * One connection to the database for a backup or a restore, through the raw driver: it controls the
@@ -30,9 +27,4 @@ export interface BackupSession {
   /** Refuses to commit rows that break a foreign key (where the database defers the check). */
   checkForeignKeys(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Opens a session on the target's provider. */
-export function openBackupSession(target: DatabaseTarget): Promise<BackupSession> {
-  return target.provider === "sqlite" ? openSqliteSession(target.filename) : openPostgresqlSession(target.url);
 }

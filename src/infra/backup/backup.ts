@@ -6,7 +6,8 @@ import { MASTER_KEY_CHECK_SETTING, masterKeyCheckId, masterKeyOpensCheck } from 
 import type { MasterKey } from "../crypto/master-key.js";
 import type { DatabaseTarget } from "../prisma/database-url.js";
 import { CONTENT_FORMAT, contentLine, type BackupHeader, type Trailer } from "./backup-content.js";
-import { openBackupSession } from "./backup-session.js";
+import type { BackupSession } from "./backup-session.js";
+import { openBackupSession } from "./open-backup-session.js";
 import { UnsupportedColumnError, foreignKeyOrder, orderSelfReferences, type CatalogTable, type PortableValue } from "./catalog.js";
 import { SealedWriter } from "./sealed-stream.js";
 
@@ -108,7 +109,7 @@ export async function writeBackup(options: BackupOptions): Promise<BackupResult>
 }
 
 /** The backup is sealed under the configured key: it must be the key the data's keys are sealed under. */
-async function assertKeyOpensData(session: Awaited<ReturnType<typeof openBackupSession>>, tables: readonly CatalogTable[], masterKey: MasterKey): Promise<void> {
+async function assertKeyOpensData(session: BackupSession, tables: readonly CatalogTable[], masterKey: MasterKey): Promise<void> {
   const meta = tables.find((table) => table.name === META_TABLE);
   if (meta === undefined) throw new UnsupportedColumnError(`the database has no ${META_TABLE} table`);
   const keyIndex = meta.columns.findIndex((column) => column.name === "key");

@@ -8,7 +8,8 @@ import type { DatabaseTarget } from "../prisma/database-url.js";
 import { Migrator, migrationNames } from "../prisma/migrator.js";
 import { CONTENT_FORMAT, contentLines, type BackupHeader, type TableSummary } from "./backup-content.js";
 import { META_TABLE } from "./backup.js";
-import { openBackupSession, type BackupSession } from "./backup-session.js";
+import type { BackupSession } from "./backup-session.js";
+import { openBackupSession } from "./open-backup-session.js";
 import { UnsupportedColumnError, checkPortable, foreignKeyOrder, type CatalogTable, type PortableValue } from "./catalog.js";
 import { BackupIntegrityError, openSealed } from "./sealed-stream.js";
 
