@@ -58,7 +58,9 @@ export async function writeBackup(options: BackupOptions): Promise<BackupResult>
       migrationHead,
       tables: tables.map((table) => ({ name: table.name, columns: table.columns.map(({ name, type }) => ({ name, type })), rows: counts.get(table.name) ?? 0 })),
     };
-    file = await open(partial, "w", 0o600);
+    // Created afresh so the mode is 0600 whatever a crashed earlier run left behind.
+    await rm(partial, { force: true });
+    file = await open(partial, "wx", 0o600);
     const handle = file;
     const writer = await SealedWriter.open(masterKey, async (chunk) => {
       await handle.write(chunk);
