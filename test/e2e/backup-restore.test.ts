@@ -19,6 +19,7 @@ import { foreignKeyOrder, type PortableValue } from "../../src/infra/backup/cata
 import { SealedWriter } from "../../src/infra/backup/sealed-stream.js";
 import { loadMasterKey } from "../../src/infra/crypto/master-key.js";
 import { parseDatabaseUrl } from "../../src/infra/prisma/database-url.js";
+import { migrationNames, Migrator } from "../../src/infra/prisma/migrator.js";
 import { cliOk } from "../helpers/cli-result.js";
 import { opensslRun } from "../helpers/openssl.js";
 import { runKpki, type RunResult } from "../helpers/process.js";
@@ -343,5 +344,50 @@ describe("the backup file", () => {
     writeFileSync(otherKey, `${b64(randomBytes(32))}\n`, { mode: 0o600 });
     const otherKeyRun = await runKpki(["backup", "--out", path.join(workDir, "other.kpkibak")], { env: { ...env(src.dataDir, src.database), KPKI_MASTER_KEY_FILE: otherKey } });
     expect(refused(otherKeyRun, 4)).toMatch(/does not open this database/);
+  }, 240_000);
+});
+
+describe("a backup made at an older migration head", () => {
+  it("is restored into a new database at its head, then migrated to this build's; refused over a newer database", async () => {
+    const [older, head] = migrationNames("sqlite").slice(-2);
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const dataDir = mkdtempSync(path.join(workDir, "older-"));
+    writeFileSync(path.join(dataDir, "master.key"), `${b64(randomBytes(32))}\n`, { mode: 0o600 });
+    const target = parseDatabaseUrl(database.url, dataDir);
+    const migrator = new Migrator({ database: target });
+    await migrator.migrate({ upTo: older });
+    await migrator.close();
+    const session = await openBackupSession(target);
+    const now = new Date().toISOString();
+    const values: Record<string, PortableValue> = { key: "older-note", value: "from an older kpki", name: "old-key", algorithm: "AES-256-GCM", currentVersion: 1, minDecryptionVersion: 1, lastRotatedAt: now, createdAt: now, updatedAt: now };
+    try {
+      await session.beginWrite();
+      for (const table of (await session.catalog()).filter((entry) => ["kpki_meta", "named_keys"].includes(entry.name))) {
+        await session.insert(table, [table.columns.map((column) => values[column.name] ?? null)]);
+      }
+      await session.commit();
+    } finally {
+      await session.close();
+    }
+    const backupFile = path.join(workDir, "older.kpkibak");
+    cliOk(await runKpki(["backup", "--out", backupFile], { env: env(dataDir, database) }));
+    const before = await tableContents(database);
+
+    const fresh = await createTestDatabase();
+    cleanups.push(() => fresh.drop());
+    const freshDir = mkdtempSync(path.join(workDir, "older-target-"));
+    copyFileSync(path.join(dataDir, "master.key"), path.join(freshDir, "master.key"));
+    const restored = await runKpki(["restore", "--in", backupFile], { env: env(freshDir, fresh) });
+    cliOk(restored);
+    expect(restored.stderr).toContain(`migrating the restored data from ${older ?? "?"} to ${head ?? "?"}`);
+    const status = cliOk(await runKpki(["migrate", "--status"], { env: env(freshDir, fresh) }));
+    expect(status).toMatch(new RegExp(`applied {2}${head ?? "?"}`));
+    const after = await tableContents(fresh);
+    expect(after.kpki_meta).toEqual(before.kpki_meta);
+    expect(after.named_keys).toEqual(before.named_keys);
+
+    const again = await runKpki(["restore", "--in", backupFile, "--force"], { env: env(freshDir, fresh) });
+    expect(refused(again, 5)).toMatch(new RegExp(`older than this database's ${head ?? "?"}: restore it into a new, empty database`));
   }, 240_000);
 });

@@ -32,10 +32,11 @@ const BATCH_ROWS = 500;
 
 /**
  * Restores a backup into the target database: checks the file's key and migration head before
- * touching anything, migrates the target to this build's head, then in ONE transaction refuses a
+ * touching anything, migrates the target to the backup's head, then in ONE transaction refuses a
  * non-empty database (unless `force`: it wipes it), inserts every table in foreign-key order while
  * checking each segment's GCM tag and each table's row count and SHA-256, moves the counters past
- * the restored ids, and commits. Any failure rolls everything back.
+ * the restored ids, and commits; an older backup's data is then migrated to this build's head. Any
+ * failure of the restore rolls it all back.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const { target, masterKey, progress } = options;
@@ -70,18 +71,27 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       }
     };
     const header = parseHeader(await next(), masterKey.id);
-    checkMigrations(header, migrationNames(target.provider));
+    const buildMigrations = migrationNames(target.provider);
+    checkMigrations(header, buildMigrations);
+    const buildHead = buildMigrations.at(-1);
     progress(`restoring a backup of ${header.createdAt} (kpki ${header.kpkiVersion}, ${header.provider}, migration ${header.migrationHead}) into ${target.provider}`);
 
+    // The target is brought to the backup's migration head, where its tables are the backup's; an
+    // older backup's data is migrated to this build's head after the restore commits.
     if (target.provider === "sqlite") mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
-    const migrator = new Migrator({ database: target, log: progress });
-    try {
-      await migrator.migrate();
-    } finally {
-      await migrator.close();
-    }
+    await withMigrator(target, progress, async (migrator) => {
+      const targetHead = (await migrator.status()).filter((entry) => entry.applied).at(-1)?.name;
+      if (targetHead !== undefined && targetHead > header.migrationHead) {
+        throw new DomainError(
+          "conflict",
+          `the backup is at migration ${header.migrationHead}, older than this database's ${targetHead}: restore it into a new, empty database (it is migrated to ${buildHead ?? "?"} afterwards); nothing was changed`,
+        );
+      }
+      await migrator.migrate({ upTo: header.migrationHead });
+    });
 
     const session = await openBackupSession(target);
+    let total = 0;
     try {
       await session.beginWrite();
       const tables = foreignKeyOrder(await session.catalog());
@@ -89,7 +99,6 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       await refuseExistingData(session, tables, force);
       await session.deleteAll(tables);
       const byName = new Map(tables.map((table) => [table.name, table]));
-      let total = 0;
       for (const summary of header.tables) {
         const start = await next();
         if (!isObject(start) || start.kind !== "table" || start.name !== summary.name) throw new BackupIntegrityError(`expected the rows of ${summary.name}`);
@@ -105,13 +114,26 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       await session.resetCounters(tables);
       await session.checkForeignKeys();
       await session.commit();
-      return { header, rows: total };
     } catch (error) {
       await session.rollback();
       throw error;
     } finally {
       await session.close();
     }
+    if (header.migrationHead !== buildHead) {
+      progress(`migrating the restored data from ${header.migrationHead} to ${buildHead ?? "?"}`);
+      await withMigrator(target, progress, (migrator) => migrator.migrate());
+    }
+    return { header, rows: total };
+  }
+}
+
+async function withMigrator<T>(target: DatabaseTarget, progress: (line: string) => void, fn: (migrator: Migrator) => Promise<T>): Promise<T> {
+  const migrator = new Migrator({ database: target, log: progress });
+  try {
+    return await fn(migrator);
+  } finally {
+    await migrator.close();
   }
 }
 
@@ -169,17 +191,17 @@ function parseHeader(value: unknown, masterKeyId: string): BackupHeader {
   return value as unknown as BackupHeader;
 }
 
-/** Same migration head as this build: a newer backup has tables this build does not know; an older one needs its migrations run on its data. */
+/**
+ * A backup from a newer kpki has tables this build does not know: refused. One from an older kpki
+ * (its migrations a prefix of this build's) is restored at its head and migrated afterwards.
+ */
 function checkMigrations(header: BackupHeader, buildMigrations: readonly string[]): void {
   const unknown = header.migrations.filter((name) => !buildMigrations.includes(name));
   if (unknown.length > 0) {
     throw new UnsupportedColumnError(`the backup was made by a newer kpki (${header.kpkiVersion}): migration ${unknown.join(", ")} is not known to this build; restore it with that version or later`);
   }
-  const head = buildMigrations.at(-1);
-  if (header.migrationHead !== head) {
-    throw new UnsupportedColumnError(
-      `the backup is at migration ${header.migrationHead}, this build at ${head ?? "?"}: restore it with the kpki version that made it (${header.kpkiVersion}), then upgrade (the upgrade migrates the data)`,
-    );
+  if (header.migrations.some((name, i) => buildMigrations[i] !== name) || header.migrations.at(-1) !== header.migrationHead) {
+    throw new BackupIntegrityError(`the backup's migrations (${header.migrations.join(", ")}) are not a beginning of this build's`);
   }
 }
 

@@ -106,8 +106,12 @@ export class Migrator {
     });
   }
 
-  /** Applies every pending migration, each in its own transaction; returns their names in order. */
-  migrate(): Promise<{ applied: string[] }> {
+  /**
+   * Applies every pending migration (or those up to and including `upTo`: a restore brings an older
+   * backup's data in at its own migration head, then migrates it), each in its own transaction;
+   * returns their names in order.
+   */
+  migrate(options: { upTo?: string } = {}): Promise<{ applied: string[] }> {
     return this.#serialize(async () => {
       const files = this.#readFiles();
       const session = await this.#connect();
@@ -118,7 +122,7 @@ export class Migrator {
           // State is read inside each transaction: another replica may have moved on meanwhile.
           const name = await session.inTransaction(async () => {
             const next = pendingAfterChecks(files, await session.readApplied())[0];
-            if (next === undefined) return undefined;
+            if (next === undefined || (options.upTo !== undefined && next.name > options.upTo)) return undefined;
             this.#log(`migrations: applying ${next.name}`);
             try {
               await session.exec(next.sql);
