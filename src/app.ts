@@ -1,6 +1,6 @@
 // The composition root: the only place that constructs adapters and wires them into services.
 import { webcrypto } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -55,7 +55,9 @@ import { databaseTarget, masterKeyLocation, masterKeyOpensData, openStorage, pen
 import { registerExpiryMetrics } from "./infra/metrics/expiry-metrics.js";
 import { createRuntimeMetrics, type RuntimeMetrics } from "./infra/metrics/runtime-metrics.js";
 import { createLogger } from "./infra/logging/logger.js";
-import { defaultMigrationsDir, Migrator } from "./infra/prisma/migrator.js";
+import { writeBackup } from "./infra/backup/backup.js";
+import { restoreBackup } from "./infra/backup/restore.js";
+import { migrationNames, Migrator } from "./infra/prisma/migrator.js";
 import { PrismaUnitOfWork } from "./infra/prisma/prisma-unit-of-work.js";
 import { verifyAuditChain } from "./infra/prisma/audit-verifier.js";
 import { createDatabase } from "./infra/prisma/prisma-client.js";
@@ -485,8 +487,7 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
       const target = databaseTarget(config);
       if (target.provider === "sqlite" && !existsSync(target.filename)) {
         if (statusOnly) {
-          const files = readdirSync(path.join(defaultMigrationsDir(), "sqlite")).filter((name) => name.endsWith(".sql")).sort();
-          return [`${target.filename} does not exist yet (kpki serve or kpki migrate creates it)`, ...files.map((name) => `pending  ${name.replace(/\.sql$/, "")}`)];
+          return [`${target.filename} does not exist yet (kpki serve or kpki migrate creates it)`, ...migrationNames("sqlite").map((name) => `pending  ${name}`)];
         }
         mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
       }
@@ -518,6 +519,29 @@ export function createLocalOperations(env: NodeJS.ProcessEnv): LocalOperations {
       } finally {
         await db.$disconnect();
       }
+    },
+
+    backup: async ({ outFile }, progress) => {
+      const config = loadConfig(env);
+      await assertInitialized(config);
+      const target = databaseTarget(config);
+      const masterKey = await loadMasterKey(masterKeyLocation(config));
+      progress(`backing up ${target.provider === "sqlite" ? target.filename : "the PostgreSQL database"} (one snapshot) …`);
+      const { header } = await writeBackup({ target, masterKey, outFile, kpkiVersion: packageVersion(), progress });
+      const rows = header.tables.reduce((sum, table) => sum + table.rows, 0);
+      return [`backup written to ${outFile}: ${header.tables.length} tables, ${rows} rows, migration ${header.migrationHead}, sealed under master key ${masterKey.id} (restore needs that key)`];
+    },
+
+    restore: async ({ inFile, force }, progress) => {
+      const config = loadConfig(env);
+      const target = databaseTarget(config);
+      // The key that opens the backup; the restored data is sealed under it too, so kpki serve needs it afterwards.
+      const masterKey = await loadMasterKey(masterKeyLocation(config));
+      const { header, rows } = await restoreBackup({ target, masterKey, inFile, force, progress });
+      return [
+        `restored ${rows} rows in ${header.tables.length} tables from ${inFile} (backup of ${header.createdAt}, kpki ${header.kpkiVersion}), one transaction`,
+        `the data is sealed under master key ${masterKey.id}: start kpki with that key; \`kpki audit verify\` checks the restored audit chain`,
+      ];
     },
 
     rotateMasterKey: async ({ newKeyFile }, progress) => {

@@ -106,8 +106,12 @@ export class Migrator {
     });
   }
 
-  /** Applies every pending migration, each in its own transaction; returns their names in order. */
-  migrate(): Promise<{ applied: string[] }> {
+  /**
+   * Applies every pending migration (or those up to and including `upTo`: a restore brings an older
+   * backup's data in at its own migration head, then migrates it), each in its own transaction;
+   * returns their names in order.
+   */
+  migrate(options: { upTo?: string } = {}): Promise<{ applied: string[] }> {
     return this.#serialize(async () => {
       const files = this.#readFiles();
       const session = await this.#connect();
@@ -118,7 +122,7 @@ export class Migrator {
           // State is read inside each transaction: another replica may have moved on meanwhile.
           const name = await session.inTransaction(async () => {
             const next = pendingAfterChecks(files, await session.readApplied())[0];
-            if (next === undefined) return undefined;
+            if (next === undefined || (options.upTo !== undefined && next.name > options.upTo)) return undefined;
             this.#log(`migrations: applying ${next.name}`);
             try {
               await session.exec(next.sql);
@@ -211,6 +215,16 @@ function pendingAfterChecks(files: readonly MigrationFile[], rows: readonly Appl
     throw new MigrationError(`migration ${early.name} is older than the applied ${latest}: migrations must be added at the end`);
   }
   return pending;
+}
+
+/** The migrations this build ships for a provider, in order (names without `.sql`). */
+export function migrationNames(provider: DatabaseTarget["provider"], migrationsDir: string = defaultMigrationsDir()): string[] {
+  const folder = path.join(migrationsDir, provider);
+  if (!existsSync(folder)) throw new MigrationError(`no migrations folder at ${folder}`);
+  return readdirSync(folder)
+    .filter((name) => FILE_PATTERN.test(name))
+    .sort()
+    .map((name) => name.slice(0, -".sql".length));
 }
 
 /** The package's own migrations folder: `<root>/prisma/migrations`, from src/ (tsx, vitest) or dist/. */

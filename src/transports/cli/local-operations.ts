@@ -37,6 +37,10 @@ export interface LocalOperations {
   migrate(options: { statusOnly: boolean }): Promise<readonly string[]>;
   /** Re-seals every stored key under a new master key; returns lines to print. */
   rotateMasterKey(options: { newKeyFile?: string }, progress: (line: string) => void): Promise<readonly string[]>;
+  /** Writes a sealed backup of the whole database (one consistent snapshot) to `outFile`; returns lines to print. */
+  backup(options: { outFile: string }, progress: (line: string) => void): Promise<readonly string[]>;
+  /** Restores a backup into this host's database (empty, or wiped first with `force`), in one transaction; returns lines to print. */
+  restore(options: { inFile: string; force: boolean }, progress: (line: string) => void): Promise<readonly string[]>;
   /** Checks the audit hash chain on this host's database; `ok` false names every break. */
   verifyAudit(options: { expectHead?: { seq: number; hash: string } }, progress: (line: string) => void): Promise<{ ok: boolean; lines: readonly string[] }>;
   /**

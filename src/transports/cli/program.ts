@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { DomainError } from "../../core/shared/domain-error.js";
 import type { CliOutput } from "./cli-io.js";
+import { registerBackupCommands } from "./commands/backup-commands.js";
 import { registerCaCommands } from "./commands/ca-commands.js";
 import { registerCertCommands } from "./commands/cert-commands.js";
 import { registerKubernetesCommands } from "./commands/encryption-config-commands.js";
@@ -35,6 +36,7 @@ export async function runCli(argv: readonly string[], deps: { local: LocalOperat
     .configureOutput({ writeOut: (text) => deps.io.out(text), writeErr: (text) => deps.io.err(text) });
   registerLocalCommands(program, deps.io, deps.local);
   registerRotateCommand(program, deps.io, deps.local);
+  registerBackupCommands(program, deps.io, deps.local);
   registerCaCommands(program, deps.io, deps.env);
   registerCertCommands(program, deps.io, deps.env);
   registerTokenCommands(program, deps.io, deps.env);
