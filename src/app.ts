@@ -9,7 +9,7 @@ import type { Express } from "express";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "./config/config.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
-import { AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
+import { AccessGuard, AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
 import { ClusterEncryptionService, ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
@@ -93,6 +93,8 @@ export interface Services {
   readonly inventory: CertificateInventory;
   readonly profiles: ProfileCatalog;
   readonly tokens: TokenService;
+  /** The access decision (core/access authorize), with refused cross-scope attempts audited. */
+  readonly access: AccessGuard;
   readonly serviceIdentity: ServiceIdentityService;
   readonly bootstrap: BootstrapService;
   readonly clusters: ClusterService;
@@ -163,6 +165,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     inventory: new CertificateInventory({ uow, clock }),
     profiles,
     tokens,
+    access: new AccessGuard({ uow, clock }),
     serviceIdentity: new ServiceIdentityService({ ...base, issuance }),
     bootstrap: new BootstrapService({
       uow,
@@ -350,7 +353,7 @@ async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, private
   const logger = runtime.logger.child({ component: "kmip" });
   const internalCa = identity.chainDer[0];
   if (internalCa === undefined) throw new Error("the service TLS identity has no issuing CA certificate");
-  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger, identity: { vendor: "kpki", product: "kpki", version: packageVersion() } });
+  const processor = new KmipProcessor({ kms: services.kms, access: services.access, clock, logger, identity: { vendor: "kpki", product: "kpki", version: packageVersion() } });
   const { host, port } = splitListen(listen);
   try {
     return await startKmipServer({

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type Express, type RequestHandler } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
 import type { Registry } from "prom-client";
-import type { TokenService } from "../../core/access/index.js";
+import type { AccessGuard, TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
 import type { Logger } from "../../core/shared/logger.js";
 import { authenticate, authorizeOperation, securityHandlers } from "./authenticate.js";
@@ -37,6 +37,7 @@ export interface HttpDependencies
     JobRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
+  readonly access: AccessGuard;
   readonly profiles: ProfileCatalog;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -106,12 +107,12 @@ export function createHttpApp(deps: HttpDependencies): Express {
       apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
       validateRequests: { allowUnknownQueryParameters: false },
       validateResponses: deps.validateResponses === true ? { removeAdditional: false } : false,
-      validateSecurity: { handlers: securityHandlers() },
+      validateSecurity: { handlers: securityHandlers(deps.access) },
       ignoreUndocumented: false,
       validateFormats: true,
     }),
   );
-  app.use(authorizeOperation());
+  app.use(authorizeOperation(deps.access));
   app.use(serviceRoutes(deps));
   app.use(authorityRoutes(deps));
   app.use(profileRoutes(deps));
