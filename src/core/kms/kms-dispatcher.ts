@@ -59,9 +59,9 @@ export class KmsDispatcher {
 
   /** A managed object's metadata (REST GET /v1/objects/{uid}, KMIP's attribute reads), once `access` allows it. */
   async find(uid: string, access: KmsAccess): Promise<ManagedObject> {
-    const object = await this.deps.objects.find(uid);
-    await access.check("GetMetadata", object.version === undefined ? {} : { key: object.version.name });
-    return object;
+    const key = access.needsKeyName ? await this.namedKeyOf(uid) : undefined;
+    await access.check("GetMetadata", key === undefined ? {} : { key });
+    return this.deps.objects.find(uid);
   }
 
   /**
