@@ -263,7 +263,7 @@ export async function prepareService(runtime: Runtime): Promise<{ adminToken?: s
 }
 
 /** The Express application over the runtime's services (no listener). */
-export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
+export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean; clientIssuerDer?: Uint8Array } = {}): Express {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   return createHttpApp({
@@ -276,6 +276,7 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
     maxBodyBytes: runtime.config.maxBodyBytes,
     openApiDocument: loadOpenApiDocument(),
     ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
+    ...(options.clientIssuerDer === undefined ? {} : { clientIssuerDer: options.clientIssuerDer }),
     readiness: async () => ({
       database: await runtime.storage.db.$queryRawUnsafe("SELECT 1").then(
         () => "ok",
@@ -297,10 +298,12 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   if (adminToken !== undefined) onAdminToken(adminToken);
   const scheduler = new Scheduler({ runner: jobRunner(runtime), jobs: scheduledJobs(runtime), logger, context: { principal: SYSTEM } });
   const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
-  const app = buildHttpApp(runtime);
+  // Client certificates: those of the internal CA (the issuer of the service's own certificate), as KMIP.
+  const app = buildHttpApp(runtime, identity.chainDer[0] === undefined ? {} : { clientIssuerDer: identity.chainDer[0] });
   const server = createHttpsServer(app, {
     certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
     privateKeyPem,
+    clientCaPem: identity.chainDer.map((der) => x509.pemEncode("CERTIFICATE", der)),
   });
   const { host, port } = splitListen(config.listen);
   await new Promise<void>((resolve, reject) => {

@@ -11,3 +11,4 @@ export type { RequestContext } from "../shared/request-context.js";
 export type { ApiToken, TokenRepository } from "./api-token.js";
 export { TokenService, TOKEN_PREFIX, hashToken, type AccessRepositories, type CreatedToken, type CreateTokenRequest } from "./token-service.js";
 export { AuditTrail, type AuditFilter } from "./audit-trail.js";
+export { ClientCertificateError, clientPrincipal } from "./client-certificate.js";

@@ -5,12 +5,15 @@ import type { Express } from "express";
 export interface TlsMaterial {
   readonly certificateChainPem: string;
   readonly privateKeyPem: string;
+  /** CAs a client certificate is verified against (the service's own chain: its internal CA and root). */
+  readonly clientCaPem: readonly string[];
 }
 
 /**
  * HTTPS with TLS 1.2 as the floor (1.0/1.1 are deprecated by RFC 8996). Client certificates are
- * requested but not required, so mTLS principals can be added without breaking token clients.
- * Header and request timeouts bound slow clients.
+ * requested but not required (token clients present none); one that is presented is verified
+ * against `clientCaPem` and, if it fails, refused per request with 401 (authenticate.ts) rather
+ * than in the handshake, so the client learns why. Header and request timeouts bound slow clients.
  */
 export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
   const server = createServer(
@@ -18,7 +21,9 @@ export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
       cert: tls.certificateChainPem,
       key: tls.privateKeyPem,
       minVersion: "TLSv1.2",
-      requestCert: false,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: [...tls.clientCaPem],
       maxHeaderSize: 16 * 1024,
     },
     app,

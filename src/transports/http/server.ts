@@ -38,6 +38,8 @@ export interface HttpDependencies
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
   readonly access: AccessGuard;
+  /** kpki's internal CA: a TLS client certificate it issued (with clientAuth) identifies a principal. */
+  readonly clientIssuerDer?: Uint8Array;
   readonly profiles: ProfileCatalog;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -101,7 +103,7 @@ export function createHttpApp(deps: HttpDependencies): Express {
   // OCSP requests are DER (RFC 6960 Appendix A.1); a few hundred bytes.
   app.use(express.raw({ limit: MAX_OCSP_REQUEST_BYTES, type: ["application/ocsp-request"] }));
   app.use(headAsGet);
-  app.use(authenticate(deps.tokens));
+  app.use(authenticate(deps.tokens, deps.clientIssuerDer));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
