@@ -8,7 +8,7 @@ import type { Server } from "node:https";
 import type { Express } from "express";
 import type { Config } from "./config/config.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
-import { AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
+import { AccessGuard, AuditTrail, LOCAL_OPERATOR, SYSTEM, TokenService } from "./core/access/index.js";
 import { BootstrapService, INTERNAL_CA_NAME, ROOT_CA_NAME } from "./core/bootstrap/bootstrap-service.js";
 import { ResealService } from "./core/crypto/reseal-service.js";
 import { ClusterEncryptionService, ClusterService, KubeadmSigningService, ServiceAccountKeyService } from "./core/kubernetes/index.js";
@@ -63,7 +63,7 @@ import { verifyAuditChain } from "./infra/prisma/audit-verifier.js";
 import { createDatabase } from "./infra/prisma/prisma-client.js";
 import { RemoteKekProvider } from "./infra/remote-kpki/remote-kek-provider.js";
 import { createHttpApp } from "./transports/http/server.js";
-import { createHttpsServer } from "./transports/http/https-server.js";
+import { createHttpsServer, type TlsMaterial } from "./transports/http/https-server.js";
 import type { HttpRateLimits } from "./transports/http/rate-limit.js";
 import { drainHttpsServer } from "./transports/http/drain.js";
 import { loadOpenApiDocument } from "./transports/http/openapi-document.js";
@@ -102,6 +102,8 @@ export interface Services {
   readonly inventory: CertificateInventory;
   readonly profiles: ProfileCatalog;
   readonly tokens: TokenService;
+  /** The access decision (core/access authorize), with refused cross-scope attempts audited. */
+  readonly access: AccessGuard;
   readonly serviceIdentity: ServiceIdentityService;
   readonly bootstrap: BootstrapService;
   readonly clusters: ClusterService;
@@ -176,6 +178,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { clo
     inventory: new CertificateInventory({ uow, clock }),
     profiles,
     tokens,
+    access: new AccessGuard({ uow, clock }),
     serviceIdentity: new ServiceIdentityService({ ...base, issuance }),
     bootstrap: new BootstrapService({
       uow,
@@ -277,6 +280,19 @@ function serviceNames(config: Config): x509.GeneralName[] {
   });
 }
 
+/**
+ * The service's TLS identity as its listeners take it (HTTPS and KMIP): its certificate with the
+ * chain, its key, and the CAs a client certificate is verified against (that same chain).
+ */
+export async function serviceTlsMaterial(runtime: Runtime, identity: ServiceTlsIdentity): Promise<TlsMaterial> {
+  const pem = (der: Uint8Array) => x509.pemEncode("CERTIFICATE", der);
+  return {
+    certificateChainPem: [identity.certificateDer, ...identity.chainDer].map(pem).join(""),
+    privateKeyPem: x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key)),
+    clientCaPem: identity.chainDer.map(pem),
+  };
+}
+
 /** First-start bootstrap (idempotent) and the service's TLS identity. */
 export async function prepareService(runtime: Runtime): Promise<{ adminToken?: string; identity: ServiceTlsIdentity }> {
   const { config, logger, services } = runtime;
@@ -302,7 +318,7 @@ function httpRateLimits(config: Config): HttpRateLimits {
 }
 
 /** The Express application over the runtime's services (no listener). */
-export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean } = {}): Express {
+export function buildHttpApp(runtime: Runtime, options: { validateResponses?: boolean; clientIssuerDer?: Uint8Array } = {}): Express {
   return createHttpApp({
     ...runtime.services,
     scheduledJobs: scheduledJobs(runtime),
@@ -315,6 +331,7 @@ export function buildHttpApp(runtime: Runtime, options: { validateResponses?: bo
     ...(runtime.config.adminAllow.length === 0 ? {} : { adminAllow: AddressRanges.parse(runtime.config.adminAllow) }),
     openApiDocument: loadOpenApiDocument(),
     ...(options.validateResponses === undefined ? {} : { validateResponses: options.validateResponses }),
+    ...(options.clientIssuerDer === undefined ? {} : { clientIssuerDer: options.clientIssuerDer }),
     readiness: () => storageReadiness(runtime.storage),
   });
 }
@@ -329,13 +346,11 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const { adminToken, identity } = await prepareService(runtime);
   if (adminToken !== undefined) onAdminToken(adminToken);
   const scheduler = new Scheduler({ runner: jobRunner(runtime), jobs: scheduledJobs(runtime), logger, context: { principal: SYSTEM } });
-  const privateKeyPem = x509.pemEncode("PRIVATE KEY", await runtime.crypto.exportPrivateKey(identity.key));
+  const tls = await serviceTlsMaterial(runtime, identity);
   const kmipConnections = kmipConnectionMetrics(runtime.metrics.registry);
-  const app = buildHttpApp(runtime);
-  const server = createHttpsServer(app, {
-    certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
-    privateKeyPem,
-  });
+  // Client certificates: those of the internal CA (the issuer of the service's own certificate), as KMIP.
+  const app = buildHttpApp(runtime, identity.chainDer[0] === undefined ? {} : { clientIssuerDer: identity.chainDer[0] });
+  const server = createHttpsServer(app, tls);
   const { host, port } = splitListen(config.listen);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: Error & { code?: string }) =>
@@ -348,7 +363,7 @@ export async function startService(runtime: Runtime, onAdminToken: (token: strin
   const url = `https://${host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   let kmip: RunningKmipServer | undefined;
   try {
-    kmip = config.kmipListen === undefined ? undefined : await startKmip(runtime, identity, privateKeyPem, config.kmipListen, kmipConnections);
+    kmip = config.kmipListen === undefined ? undefined : await startKmip(runtime, identity, tls, config.kmipListen, kmipConnections);
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
@@ -381,20 +396,20 @@ function packageVersion(): string {
  * The KMIP listener (KPKI_KMIP_LISTEN): the service's TLS identity; client certificates must be
  * issued by the internal CA, the same CA that issued that identity (its chain's first certificate).
  */
-async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, privateKeyPem: string, listen: string, metrics: KmipConnectionMetrics): Promise<RunningKmipServer> {
+async function startKmip(runtime: Runtime, identity: ServiceTlsIdentity, tls: TlsMaterial, listen: string, metrics: KmipConnectionMetrics): Promise<RunningKmipServer> {
   const { config, services, clock } = runtime;
   const logger = runtime.logger.child({ component: "kmip" });
   const internalCa = identity.chainDer[0];
   if (internalCa === undefined) throw new Error("the service TLS identity has no issuing CA certificate");
-  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger, identity: { vendor: "kpki", product: "kpki", version: packageVersion() } });
+  const processor = new KmipProcessor({ kms: services.kms, access: services.access, clock, logger, identity: { vendor: "kpki", product: "kpki", version: packageVersion() } });
   const { host, port } = splitListen(listen);
   try {
     return await startKmipServer({
       host,
       port,
-      certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
-      privateKeyPem,
-      trustedCaPem: identity.chainDer.map((der) => x509.pemEncode("CERTIFICATE", der)),
+      certificateChainPem: tls.certificateChainPem,
+      privateKeyPem: tls.privateKeyPem,
+      trustedCaPem: tls.clientCaPem,
       clientIssuerDer: internalCa,
       processor,
       logger,

@@ -185,6 +185,21 @@ describe("kpki token and credentials", () => {
     readerToken = result.stdout.trim();
   });
 
+  it("token create takes a scope for a scoped role, and token list shows it; a scoped role without one is exit 2", async () => {
+    const created = await kpki(["token", "create", "apps", "--role", "key-user", "--key", "billing", "--key", "ledger", "--key-prefix", "app-", "--key-operations", "encrypt,decrypt", "--ttl", "1d", ...remote()]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(/created token \S+ \(key-user keys=billing,ledger keyPrefix=app- operations=encrypt,decrypt\)/);
+    const plugin = await kpki(["token", "create", "plugin", "--role", "kms-plugin", "--key", "etcd-kek", ...remote()]);
+    expect(plugin.code, plugin.stderr).toBe(0);
+    const listed = await kpki(["token", "list", ...remote()]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+NAME\s+ROLE\s+SCOPE/);
+    expect(listed.stdout).toMatch(/apps\s+key-user\s+keys=billing,ledger keyPrefix=app- operations=encrypt,decrypt\s/);
+    expect(listed.stdout).toMatch(/plugin\s+kms-plugin\s+key=etcd-kek\s/);
+    const unscoped = await kpki(["token", "create", "hook", "--role", "kubeadm-hook", ...remote()]);
+    expect(expectOneLineFailure(unscoped, 2)).toMatch(/scope: role kubeadm-hook requires a scope with cluster/);
+  });
+
   it("the reader token lists certificates but cannot issue (exit 4)", async () => {
     const listed = await kpki(["cert", "list", "--server", server.url, "--ca-cert", bundleFile, "--token", readerToken]);
     expect(listed.code, listed.stderr).toBe(0);

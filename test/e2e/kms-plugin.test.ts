@@ -1,6 +1,6 @@
 // The KMS v2 plugin as kube-apiserver sees it: a gRPC client generated from the upstream proto, over
 // a real unix socket, against both modes — in-process (NamedKeyService on the test database) and
-// remote (a spawned `kpki serve` reached over HTTPS with an operator token). The plugin process
+// remote (a spawned `kpki serve` reached over HTTPS with a kms-plugin token scoped to the key). The plugin process
 // itself (signals, stale sockets, CLI flags) is in kms-plugin-process.test.ts.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -318,7 +318,7 @@ describe("stopping (what SIGTERM triggers)", () => {
   });
 });
 
-describe("remote mode (a spawned kpki serve, over HTTPS with an operator token)", () => {
+describe("remote mode (a spawned kpki serve, over HTTPS with a kms-plugin token scoped to the key)", () => {
   let database: TestDatabase;
   let dataDir: string;
   let server: ServingKpki;
@@ -335,7 +335,7 @@ describe("remote mode (a spawned kpki serve, over HTTPS with an operator token)"
     ca = readFileSync(path.join(dataDir, "ca-bundle.pem"), "utf8");
     const created = await httpsRequest(`${server.url}/v1/keys`, { method: "POST", ca, headers: admin, body: { name: KEY } });
     expect(created.status, created.text).toBe(201);
-    const token = await httpsRequest(`${server.url}/v1/tokens`, { method: "POST", ca, headers: admin, body: { name: "kms-plugin", role: "operator" } });
+    const token = await httpsRequest(`${server.url}/v1/tokens`, { method: "POST", ca, headers: admin, body: { name: "kms-plugin", role: "kms-plugin", scope: { key: KEY } } });
     expect(token.status, token.text).toBe(201);
     remote = new RemoteKekProvider({ serverUrl: server.url, token: jsonBody<{ token: string }>(token).token, caCertPem: ca, keyName: KEY });
     started = await startPlugin(remote, "remote");

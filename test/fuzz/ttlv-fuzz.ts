@@ -284,7 +284,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     error: (object: object) => void faults.push({ message: describeFault(object), requestId: String((object as { requestId?: unknown }).requestId) }),
     child: () => collecting,
   };
-  const processor = new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: collecting, identity: { vendor: "kpki", product: "kpki", version: "fuzz" } });
+  const processor = new KmipProcessor({ kms: services.kms, access: services.access, clock, logger: collecting, identity: { vendor: "kpki", product: "kpki", version: "fuzz" } });
   const principal: Principal = { id: "cert:fuzz", kind: "certificate", role: "admin", displayName: "fuzz" };
   const context = { principal };
   try {

@@ -1,7 +1,6 @@
 import type { Server } from "node:https";
-import { buildHttpApp, prepareService } from "../../src/app.js";
+import { buildHttpApp, prepareService, serviceTlsMaterial } from "../../src/app.js";
 import type { Config } from "../../src/config/config.js";
-import { x509 } from "../../src/core/pki/index.js";
 import { createHttpsServer } from "../../src/transports/http/https-server.js";
 import type { TestRuntime } from "./runtime.js";
 
@@ -21,10 +20,7 @@ export interface HttpsListener {
 export async function listenHttps(t: TestRuntime, config: Partial<Config> = {}): Promise<HttpsListener> {
   const { identity } = await prepareService(t.runtime);
   const app = buildHttpApp({ ...t.runtime, config: { ...t.runtime.config, ...config } });
-  const server: Server = createHttpsServer(app, {
-    certificateChainPem: [identity.certificateDer, ...identity.chainDer].map((der) => x509.pemEncode("CERTIFICATE", der)).join(""),
-    privateKeyPem: x509.pemEncode("PRIVATE KEY", await t.runtime.crypto.exportPrivateKey(identity.key)),
-  });
+  const server: Server = createHttpsServer(app, await serviceTlsMaterial(t.runtime, identity));
   await new Promise<void>((resolve) => server.listen(0, "::", resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;

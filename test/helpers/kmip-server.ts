@@ -90,5 +90,5 @@ export async function startKmipKpki(env: Readonly<Record<string, string>> = {}):
 /** The KMIP message processor of a test runtime, without a socket: tests hand it request bytes. */
 export function kmipProcessorOf(t: TestRuntime): KmipProcessor {
   const { services, clock } = t.runtime;
-  return new KmipProcessor({ kms: services.kms, objects: services.objects, clock, logger: createLogger("silent"), identity: { vendor: "kpki", product: "kpki", version: "test" } });
+  return new KmipProcessor({ kms: services.kms, access: services.access, clock, logger: createLogger("silent"), identity: { vendor: "kpki", product: "kpki", version: "test" } });
 }

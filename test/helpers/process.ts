@@ -239,7 +239,7 @@ export interface HttpsResponse {
  */
 export function httpsRequest(
   url: string,
-  options: { method?: string; ca?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {},
+  options: { method?: string; ca?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number; clientCertificate?: { readonly certPem: string; readonly keyPem: string } } = {},
 ): Promise<HttpsResponse> {
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   return new Promise((resolve, reject) => {
@@ -254,6 +254,7 @@ export function httpsRequest(
           ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": String(payload.length) }),
         },
         ...(options.ca === undefined ? {} : { ca: options.ca }),
+        ...(options.clientCertificate === undefined ? {} : { cert: options.clientCertificate.certPem, key: options.clientCertificate.keyPem }),
         timeout: options.timeoutMs ?? 30_000,
       },
       (res) => {

@@ -1,5 +1,6 @@
 import type { TokenId } from "../shared/ids.js";
 import type { Role } from "./roles.js";
+import type { Scope } from "./scope.js";
 
 /** A stored API token: everything but the token itself, of which only a SHA-256 is kept. */
 export interface ApiToken {
@@ -8,6 +9,8 @@ export interface ApiToken {
   /** Lower-case hex SHA-256 of the full token string. */
   readonly tokenHash: string;
   readonly role: Role;
+  /** What a scoped role covers (validated when the token was created); absent for unscoped roles. */
+  readonly scope?: Scope;
   readonly createdBy: string;
   readonly createdAt: Date;
   readonly expiresAt?: Date;

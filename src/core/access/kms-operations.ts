@@ -1,13 +1,15 @@
-import type { KmsOperationName } from "../kms/index.js";
+import type { KmsAccessOperation } from "../kms/index.js";
 import type { OperationId } from "./operations.js";
 
 /**
  * The REST operation whose permission each key-service operation needs, whichever transport
  * carries it (a REST batch item, a KMIP batch item): one table, so REST and KMIP make the same
- * decision for the same operation. Add, Modify and Delete Attribute reach the core as one
+ * decision for the same operation. GetMetadata is reading an object (REST GET /v1/objects/{uid},
+ * KMIP's attribute reads). Add, Modify and Delete Attribute reach the core as one
  * ChangeAttribute; all three need key.manage.
  */
-export const KMS_OPERATION_IDS: Readonly<Record<KmsOperationName, OperationId>> = {
+export const KMS_OPERATION_IDS: Readonly<Record<KmsAccessOperation, OperationId>> = {
+  GetMetadata: "getObjectMetadata",
   Create: "createObject",
   CreateKeyPair: "createKeyPair",
   Register: "registerObject",

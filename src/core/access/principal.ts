@@ -1,5 +1,6 @@
 import type { Actor } from "../shared/request-context.js";
 import type { Role } from "./roles.js";
+import type { Scope } from "./scope.js";
 
 /**
  * An authenticated caller. `id` is what audit records name (`token:<id>`, `cert:<CN>`, `cli:local`,
@@ -9,6 +10,8 @@ export interface Principal extends Actor {
   /** `certificate`: a TLS client certificate from kpki's internal CA (the KMIP transport). */
   readonly kind: "token" | "certificate" | "local" | "system" | "anonymous";
   readonly role: Role | undefined;
+  /** What a scoped role (roles.ts SCOPED_ROLES) covers: one cluster, one node, some named keys. */
+  readonly scope?: Scope;
 }
 
 /** The caller of a public endpoint that presented no credentials. */

@@ -8,7 +8,8 @@ import type { UnitOfWork } from "../shared/unit-of-work.js";
 import type { ApiToken, TokenRepository } from "./api-token.js";
 import type { RequestContext } from "../shared/request-context.js";
 import type { Principal } from "./principal.js";
-import type { Role } from "./roles.js";
+import { isRole, type Role } from "./roles.js";
+import { validateScope } from "./scope.js";
 
 /** The repositories token use cases touch. */
 export interface AccessRepositories {
@@ -25,6 +26,8 @@ export interface CreatedToken {
 export interface CreateTokenRequest {
   readonly name: string;
   readonly role: Role;
+  /** Required for a scoped role, refused for an unscoped one (scope.ts validateScope). */
+  readonly scope?: unknown;
   readonly ttlSeconds?: number;
 }
 
@@ -56,6 +59,7 @@ export class TokenService {
   /** Creates a token; the returned secret is shown once and never stored. */
   async create(context: RequestContext, request: CreateTokenRequest): Promise<CreatedToken> {
     if (!TOKEN_NAME.test(request.name)) throw invalidInput("name", "1–64 characters: letters, digits, space and ._:@-");
+    if (!isRole(request.role)) throw invalidInput("role", "not a kpki role");
     if (request.ttlSeconds !== undefined && (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds < 60)) {
       throw invalidInput("ttlSeconds", "must be an integer of at least 60");
     }
@@ -128,7 +132,7 @@ export class TokenService {
       this.cache.delete(tokenHash);
       throw new DomainError("unauthenticated", "invalid, expired or revoked token");
     }
-    const principal: Principal = { id: `token:${token.id}`, kind: "token", role: token.role, displayName: token.name };
+    const principal: Principal = { id: `token:${token.id}`, kind: "token", role: token.role, ...(token.scope === undefined ? {} : { scope: token.scope }), displayName: token.name };
     const until = Math.min(nowMillis + CACHE_MILLIS, token.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
     this.cache.set(tokenHash, { principal, until });
     if (this.cache.size > 10_000) this.cache.clear();
@@ -144,11 +148,13 @@ export class TokenService {
 
   private async store(context: RequestContext, request: CreateTokenRequest, secret: string): Promise<CreatedToken> {
     const now = this.deps.clock.now();
+    const scope = validateScope(request.role, request.scope);
     const token: ApiToken = {
       id: newId<TokenId>(now, this.deps.random),
       name: request.name,
       tokenHash: hashToken(secret),
       role: request.role,
+      ...(scope === undefined ? {} : { scope }),
       createdBy: context.principal.id,
       createdAt: now,
       expiresAt: request.ttlSeconds === undefined ? undefined : new Date(now.getTime() + request.ttlSeconds * 1000),
@@ -159,7 +165,7 @@ export class TokenService {
       }
       await r.tokens.create(token);
       await r.audit.record(
-        { actor: context.principal.id, action: "token.create", target: `token:${token.id}`, result: "success", requestId: context.requestId, details: { name: token.name, role: token.role } },
+        { actor: context.principal.id, action: "token.create", target: `token:${token.id}`, result: "success", requestId: context.requestId, details: { name: token.name, role: token.role, ...(scope === undefined ? {} : { scope: JSON.stringify(scope) }) } },
         now,
       );
     });

@@ -15,7 +15,7 @@ export { namedKeyUsageReport, type NamedKeyUsageReport, type VersionUsageStatus 
 export { RecentDecryptionGuard, decryptedWithin } from "./recent-decryption-guard.js";
 export { ObjectCache } from "./object-cache.js";
 export { UsageRecorder, type UsedOperation } from "./usage-recorder.js";
-export { KmsDispatcher, placeholderOf, type BatchOutcome, type BatchOptions } from "./kms-dispatcher.js";
+export { KmsDispatcher, placeholderOf, type BatchOutcome, type BatchOptions, type KmsAccess, type KmsAccessOperation } from "./kms-dispatcher.js";
 export type { KmsOperation, KmsOperationName, KmsResult } from "./kms-operation.js";
 export {
   KMS_V2_LIMITS,

@@ -2,8 +2,25 @@ import { isDomainError, type DomainError } from "../shared/domain-error.js";
 import type { RequestContext } from "../shared/request-context.js";
 import type { KeyOperationsService } from "./key-operations-service.js";
 import { kmsError } from "./kms-error.js";
+import type { ManagedObject } from "./managed-object.js";
 import type { KmsOperation, KmsOperationName, KmsResult } from "./kms-operation.js";
 import type { ObjectService } from "./object-service.js";
+
+/** What the key service asks access for: a KMIP operation, or reading a managed object's metadata. */
+export type KmsAccessOperation = KmsOperationName | "GetMetadata";
+
+/**
+ * The caller's access decision inside the key service (made by core/access for the transport,
+ * which knows the caller). The key service calls it for every operation, once it knows the object
+ * an operation addresses: a grant scoped to named keys is decided on the named key that object is
+ * a version of, whichever way the request addressed it (REST path, batch item, KMIP, placeholder).
+ */
+export interface KmsAccess {
+  /** The decision depends on the object's named key (a grant scoped to named keys): load it first. */
+  readonly needsKeyName: boolean;
+  /** Throws (permission_denied) to refuse; `key` is the named key of the addressed object, if any. */
+  check(operation: KmsAccessOperation, target: { readonly key?: string }): Promise<void>;
+}
 
 /** One batch item's outcome, in KMIP's terms (Result Status Success / Operation Failed). */
 export type BatchOutcome =
@@ -15,8 +32,8 @@ export type BatchOutcome =
 export interface BatchOptions {
   /** KMIP Batch Error Continuation Option: Continue (default) or Stop. */
   readonly onError?: "continue" | "stop";
-  /** The transport's access decision per item; throwing refuses just that item. */
-  readonly authorize: (operation: KmsOperationName) => void;
+  /** The caller's access decision per item; a refusal fails just that item. */
+  readonly access: KmsAccess;
 }
 
 /**
@@ -33,7 +50,34 @@ export class KmsDispatcher {
     },
   ) {}
 
-  async execute(context: RequestContext, operation: KmsOperation, placeholder?: string): Promise<KmsResult> {
+  /** Runs one operation once `access` allows it on the object it addresses. */
+  async execute(context: RequestContext, operation: KmsOperation, access: KmsAccess, placeholder?: string): Promise<KmsResult> {
+    const addressed = addressedUid(operation, placeholder);
+    await access.check(operation.operation, addressed !== undefined && access.needsKeyName ? { key: await this.namedKeyOf(addressed) } : {});
+    return this.run(context, operation, placeholder);
+  }
+
+  /** A managed object's metadata (REST GET /v1/objects/{uid}, KMIP's attribute reads), once `access` allows it. */
+  async find(uid: string, access: KmsAccess): Promise<ManagedObject> {
+    const key = access.needsKeyName ? await this.namedKeyOf(uid) : undefined;
+    await access.check("GetMetadata", key === undefined ? {} : { key });
+    return this.deps.objects.find(uid);
+  }
+
+  /**
+   * The named key whose version the object is; undefined for any other object, and for one that
+   * does not exist (the operation itself then says Item Not Found, once access allowed it).
+   */
+  private async namedKeyOf(uid: string): Promise<string | undefined> {
+    try {
+      return (await this.deps.objects.find(uid)).version?.name;
+    } catch (error) {
+      if (isDomainError(error) && error.code === "not_found") return undefined;
+      throw error;
+    }
+  }
+
+  private async run(context: RequestContext, operation: KmsOperation, placeholder: string | undefined): Promise<KmsResult> {
     const uid = (given: string | undefined): string => {
       const chosen = given ?? placeholder;
       if (chosen === undefined) throw kmsError("invalid_input", "Missing Data", "uid: no Unique Identifier and no ID Placeholder from an earlier batch item", "uid");
@@ -111,8 +155,7 @@ export class KmsDispatcher {
         continue;
       }
       try {
-        options.authorize(item.operation);
-        const result = await this.execute(context, item, placeholder);
+        const result = await this.execute(context, item, options.access, placeholder);
         placeholder = placeholderOf(result) ?? placeholder;
         outcomes.push({ status: "Success", result });
       } catch (error) {
@@ -122,6 +165,23 @@ export class KmsDispatcher {
       }
     }
     return outcomes;
+  }
+}
+
+/** The object an operation addresses: its Unique Identifier, else the ID Placeholder; none for those that address no object. */
+function addressedUid(operation: KmsOperation, placeholder: string | undefined): string | undefined {
+  switch (operation.operation) {
+    case "Create":
+    case "CreateKeyPair":
+    case "Register":
+    case "Locate":
+    case "RNGRetrieve":
+      return undefined;
+    case "Encrypt":
+    case "Decrypt":
+      return operation.request.uid ?? placeholder;
+    default:
+      return operation.uid ?? placeholder;
   }
 }
 

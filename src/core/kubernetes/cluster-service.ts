@@ -14,6 +14,11 @@ import { DEFAULT_OVERLAP_SECONDS, MAX_KEY_PERIOD_SECONDS, MIN_OVERLAP_SECONDS, M
 const YEAR = 365 * 86_400;
 /** Cluster names prefix CA names (`<cluster>.front-proxy-ca` must stay within 63 characters). */
 const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/;
+
+/** A cluster name as clusters are created with (also what a cluster-scoped grant may name). */
+export function assertClusterName(name: string, field = "name"): void {
+  if (!CLUSTER_NAME.test(name)) throw invalidInput(field, "1–42 characters of a-z, 0-9 and '-', starting and ending with a letter or digit");
+}
 const MAX_SANS = 50;
 
 /** What a cluster is created with; everything but name and endpoint has kubeadm's default. */
@@ -81,7 +86,7 @@ export class ClusterService {
   ) {}
 
   async create(context: RequestContext, request: CreateClusterRequest): Promise<Cluster> {
-    if (!CLUSTER_NAME.test(request.name)) throw invalidInput("name", "1–42 characters of a-z, 0-9 and '-', starting and ending with a letter or digit");
+    assertClusterName(request.name);
     const keyAlgorithm = request.keyAlgorithm ?? "RSA-2048";
     if (!(KUBERNETES_KEY_ALGORITHMS as readonly string[]).includes(keyAlgorithm)) throw invalidInput("keyAlgorithm", `must be one of ${KUBERNETES_KEY_ALGORITHMS.join(", ")}`);
     const now = this.deps.clock.now();

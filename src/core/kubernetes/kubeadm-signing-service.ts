@@ -13,6 +13,11 @@ export interface KubeadmSignRequest {
   readonly cluster: string;
   readonly node: string;
   readonly csrs: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The caller may take the cluster's sa.key (the transport asks the access policy: a `node` grant
+   * may not); a control-plane node's answer carries the service-account key pair only then.
+   */
+  readonly includeServiceAccountKey: boolean;
 }
 
 /**
@@ -63,7 +68,7 @@ export class KubeadmSigningService {
       }
     });
     const certificates = await this.deps.issuance.issueBatch(context, { clusterId: cluster.id, items, problems });
-    const serviceAccount = node.role === "control-plane" ? await this.serviceAccountFiles(context, cluster) : undefined;
+    const serviceAccount = node.role === "control-plane" && request.includeServiceAccountKey ? await this.serviceAccountFiles(context, cluster) : undefined;
     return {
       cluster,
       node,

@@ -1,15 +1,27 @@
-import type { ApiToken, Role, TokenRepository } from "../../core/access/index.js";
+import type { ApiToken, Role, Scope, TokenRepository } from "../../core/access/index.js";
 import type { TokenId } from "../../core/shared/ids.js";
 import type { ApiToken as TokenRow } from "./generated/sqlite/client.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
 import { uniquely } from "./prisma-errors.js";
 
+/**
+ * The stored scope: its JSON, `{}` for none (the column predates scopes). Validated when the token
+ * was created; a scoped role whose stored scope lacks a field is refused by authorize anyway.
+ */
+function scopeOf(text: string): Scope | undefined {
+  const parsed = JSON.parse(text) as unknown;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) return undefined;
+  return parsed;
+}
+
 function toDomain(row: TokenRow): ApiToken {
+  const scope = scopeOf(row.scope);
   return {
     id: row.id as TokenId,
     name: row.name,
     tokenHash: row.tokenHash,
     role: row.role as Role,
+    ...(scope === undefined ? {} : { scope }),
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt }),
@@ -31,7 +43,7 @@ export class PrismaTokenRepository implements TokenRepository {
             name: token.name,
             tokenHash: token.tokenHash,
             role: token.role,
-            scope: "{}",
+            scope: JSON.stringify(token.scope ?? {}),
             createdBy: token.createdBy,
             createdAt: token.createdAt,
             expiresAt: token.expiresAt ?? null,

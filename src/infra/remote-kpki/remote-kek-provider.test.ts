@@ -20,6 +20,8 @@ let service: RunningService;
 let ca: string;
 let operatorToken: string;
 let readerToken: string;
+/** What the plugin's remote mode is meant to run with: role kms-plugin, scoped to its one key. */
+let pluginToken: string;
 const providers: RemoteKekProvider[] = [];
 
 function remote(options: Partial<ConstructorParameters<typeof RemoteKekProvider>[0]> = {}): RemoteKekProvider {
@@ -50,6 +52,7 @@ beforeAll(async () => {
   await t.runtime.services.namedKeys.create(operator, { name: KEY });
   operatorToken = (await t.runtime.services.tokens.create(operator, { name: "kms-plugin", role: "operator" })).secret;
   readerToken = (await t.runtime.services.tokens.create(operator, { name: "reader", role: "reader" })).secret;
+  pluginToken = (await t.runtime.services.tokens.create(operator, { name: "scoped plugin", role: "kms-plugin", scope: { key: KEY } })).secret;
 });
 
 afterAll(async () => {
@@ -128,6 +131,25 @@ describe("RemoteKekProvider against kpki serve", () => {
     const status = await new KekService(remote({ token: wrongToken }), KEY).status();
     expect(status.healthy).toBe(false);
     expect(status.reason).not.toContain(wrongToken);
+  });
+
+  it("a kms-plugin token scoped to the key does all the plugin does: Status, Encrypt, Decrypt, after a rotation too", async () => {
+    const provider = remote({ token: pluginToken });
+    expect((await provider.status()).healthy).toBe(true);
+    const seed = randomBytes(32);
+    const wrap = await provider.encrypt(seed);
+    await t.runtime.services.namedKeys.rotate(operator, KEY);
+    expect(Buffer.from(await provider.decrypt(...decryptArgs(wrap))).equals(seed)).toBe(true);
+    expect((await provider.encrypt(seed)).keyId).not.toBe(wrap.keyId);
+  });
+
+  it("a kms-plugin token scoped to another key is refused, and the refusal is audited", async () => {
+    await t.runtime.services.namedKeys.create(operator, { name: "another-kek" });
+    const provider = remote({ token: pluginToken, keyName: "another-kek" });
+    expect((await failure(provider.status())).code).toBe("permission_denied");
+    expect((await failure(provider.encrypt(randomBytes(32)))).code).toBe("permission_denied");
+    const denials = await t.runtime.services.auditTrail.list({ action: "access.deny", target: "named-key:another-kek" });
+    expect(denials.items.map((entry) => entry.details?.operation)).toEqual(["getNamedKey", "encryptWithNamedKey"]);
   });
 
   it("a token without key.use can read the key (Status) but not encrypt", async () => {

@@ -33,7 +33,8 @@ interface VersionJson {
  * The KEK on a remote kpki, over its REST API (`/v1/keys/{key}` and its encrypt/decrypt): the
  * same wraps, key_ids and annotations as the in-process KEK, so either mode reads what the other
  * wrote. Version → uid pairs never change, so they are remembered; an unknown version refreshes
- * them (one refresh in flight at a time). Needs a token with key.read and key.use (role operator).
+ * them (one refresh in flight at a time). Needs a token that may getNamedKey, encryptWithNamedKey and
+ * decryptWithNamedKey on the key: role kms-plugin scoped to it (or operator).
  */
 export class RemoteKekProvider implements KekProvider {
   private readonly client: KpkiHttpClient;

@@ -6,13 +6,16 @@ import { answerClientError, MAX_HEADER_BYTES, MAX_REQUEST_HEADERS } from "./head
 export interface TlsMaterial {
   readonly certificateChainPem: string;
   readonly privateKeyPem: string;
+  /** CAs a client certificate is verified against (the service's own chain: its internal CA and root). */
+  readonly clientCaPem: readonly string[];
 }
 
 /**
  * HTTPS with TLS 1.2 as the floor (1.0/1.1 are deprecated by RFC 8996). Client certificates are
- * requested but not required, so mTLS principals can be added without breaking token clients.
- * Header and request timeouts bound slow clients; the head's size and field count are capped
- * (header-limits.ts).
+ * requested but not required (token clients present none); one that is presented is verified
+ * against `clientCaPem` and, if it fails, refused per request with 401 (authenticate.ts) rather
+ * than in the handshake, so the client learns why. Header and request timeouts bound slow clients;
+ * the head's size and field count are capped (header-limits.ts).
  */
 export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
   const server = createServer(
@@ -20,7 +23,9 @@ export function createHttpsServer(app: Express, tls: TlsMaterial): Server {
       cert: tls.certificateChainPem,
       key: tls.privateKeyPem,
       minVersion: "TLSv1.2",
-      requestCert: false,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: [...tls.clientCaPem],
       maxHeaderSize: MAX_HEADER_BYTES,
     },
     app,

@@ -60,6 +60,7 @@ export function tokenJson(token: ApiToken) {
     id: token.id,
     name: token.name,
     role: token.role,
+    ...(token.scope === undefined ? {} : { scope: token.scope }),
     createdBy: token.createdBy,
     createdAt: token.createdAt.toISOString(),
     ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt.toISOString() }),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type Express, type RequestHandler } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
 import type { Registry } from "prom-client";
-import type { TokenService } from "../../core/access/index.js";
+import type { AccessGuard, TokenService } from "../../core/access/index.js";
 import type { ProfileCatalog } from "../../core/pki/index.js";
 import type { AddressRanges } from "../../core/shared/address-ranges.js";
 import type { Logger } from "../../core/shared/logger.js";
@@ -41,6 +41,9 @@ export interface HttpDependencies
     JobRouteDependencies,
     Omit<ServiceRouteDependencies, "metrics"> {
   readonly tokens: TokenService;
+  readonly access: AccessGuard;
+  /** kpki's internal CA: a TLS client certificate it issued (with clientAuth) identifies a principal. */
+  readonly clientIssuerDer?: Uint8Array;
   readonly profiles: ProfileCatalog;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -111,19 +114,19 @@ export function createHttpApp(deps: HttpDependencies): Express {
   // OCSP requests are DER (RFC 6960 Appendix A.1); a few hundred bytes.
   app.use(express.raw({ limit: MAX_OCSP_REQUEST_BYTES, type: ["application/ocsp-request"] }));
   app.use(headAsGet);
-  app.use(authenticate(deps.tokens));
+  app.use(authenticate(deps.tokens, deps.clientIssuerDer));
   if (deps.rateLimits?.perPrincipal !== undefined) app.use(limitByPrincipal(deps.rateLimits.perPrincipal));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: deps.openApiDocument as Parameters<typeof OpenApiValidator.middleware>[0]["apiSpec"],
       validateRequests: { allowUnknownQueryParameters: false },
       validateResponses: deps.validateResponses === true ? { removeAdditional: false } : false,
-      validateSecurity: { handlers: securityHandlers() },
+      validateSecurity: { handlers: securityHandlers(deps.access) },
       ignoreUndocumented: false,
       validateFormats: true,
     }),
   );
-  app.use(authorizeOperation());
+  app.use(authorizeOperation(deps.access));
   if (deps.adminAllow !== undefined) app.use(adminAddressAllowList(deps.adminAllow));
   app.use(serviceRoutes(deps));
   app.use(authorityRoutes(deps));

@@ -1,5 +1,5 @@
-import { authorize, KMS_OPERATION_IDS, type OperationId, type Principal } from "../../core/access/index.js";
-import { placeholderOf, type KmsDispatcher, type KmsOperation, type ManagedObject, type ObjectService } from "../../core/kms/index.js";
+import { authorize, type AccessGuard, type OperationId, type Principal } from "../../core/access/index.js";
+import { placeholderOf, type KmsAccess, type KmsDispatcher, type KmsOperation, type ManagedObject } from "../../core/kms/index.js";
 import type { Clock } from "../../core/shared/clock.js";
 import type { Logger } from "../../core/shared/logger.js";
 import { KmipError } from "./kmip-error.js";
@@ -20,7 +20,8 @@ export const DEFAULT_MESSAGE_LIMITS: MessageLimits = { maxDepth: 16, maxBatchIte
 
 export interface KmipProcessorDependencies {
   readonly kms: KmsDispatcher;
-  readonly objects: ObjectService;
+  /** The access decision of every operation the key service runs (scoped grants decided on the object's named key). */
+  readonly access: AccessGuard;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly identity: ServerIdentity;
@@ -33,8 +34,6 @@ export interface KmipProcessorDependencies {
  */
 const PROTOCOL_OPERATION_ID: OperationId = "locateObjects";
 
-/** Reading an object's metadata to interpret a request (Attribute Index → value). */
-const METADATA_OPERATION_ID: OperationId = "getObjectMetadata";
 
 /**
  * Serves one KMIP request message at a time: decode, run each batch item through the key service
@@ -140,23 +139,26 @@ export class KmipProcessor {
 
   /** The runner of one message: its principal's access decisions and its ID Placeholder. */
   private runner(principal: Principal, requestVersion: Version, requestId: string): Runner {
-    const { kms, objects, clock } = this.deps;
+    const { kms, clock } = this.deps;
     const context = { principal, requestId };
+    const access = asPermissionDenied(this.deps.access.keyService(context));
     let placeholder: string | undefined;
     return {
       version: requestVersion,
       execute: async <O extends KmsOperation>(operation: O): Promise<ResultOf<O>> => {
-        allow(principal, KMS_OPERATION_IDS[operation.operation]);
-        const result = await kms.execute(context, operation, placeholder);
+        const result = await kms.execute(context, operation, access, placeholder);
         placeholder = placeholderOf(result) ?? placeholder;
         if (result.operation !== operation.operation) throw new Error(`dispatcher answered ${result.operation} to ${operation.operation}`);
         return result as ResultOf<O>;
       },
       object: async (uid: string | undefined): Promise<ManagedObject> => {
-        allow(principal, METADATA_OPERATION_ID);
         const chosen = uid ?? placeholder;
-        if (chosen === undefined) throw new KmipError("MissingData", "no Unique Identifier and no ID Placeholder from an earlier batch item");
-        return objects.find(chosen);
+        if (chosen === undefined) {
+          // Refuse a caller without access before telling it anything about the request.
+          await access.check("GetMetadata", {});
+          throw new KmipError("MissingData", "no Unique Identifier and no ID Placeholder from an earlier batch item");
+        }
+        return kms.find(chosen, access);
       },
       authorizeProtocolOperation: () => allow(principal, PROTOCOL_OPERATION_ID),
       now: () => clock.now(),
@@ -165,6 +167,20 @@ export class KmipProcessor {
 }
 
 type ResponseBatchItemFailure = Extract<ResponseBatchItem, { status: "Failed" }>;
+
+/** The key service's access decisions (core/access), refusals as KMIP's Permission Denied. */
+function asPermissionDenied(access: KmsAccess): KmsAccess {
+  return {
+    needsKeyName: access.needsKeyName,
+    check: async (operation, target) => {
+      try {
+        await access.check(operation, target);
+      } catch (error) {
+        throw new KmipError("PermissionDenied", error instanceof Error ? error.message : "not allowed");
+      }
+    },
+  };
+}
 
 /** The one access decision (core/access), as KMIP's Permission Denied. */
 function allow(principal: Principal, operationId: OperationId): void {

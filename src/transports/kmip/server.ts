@@ -1,6 +1,6 @@
 import { createServer, type TLSSocket } from "node:tls";
 import type { Logger } from "../../core/shared/logger.js";
-import { ClientCertificateError, clientPrincipal } from "./client-principal.js";
+import { ClientCertificateError, clientPrincipal } from "../../core/access/index.js";
 import type { KmipConnectionMetrics } from "./connection-metrics.js";
 import { KmipConnection, type ConnectionLimits } from "./kmip-connection.js";
 import type { KmipProcessor } from "./kmip-processor.js";

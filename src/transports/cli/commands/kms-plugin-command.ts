@@ -23,7 +23,7 @@ export function registerKmsPluginCommand(program: Command, io: CliOutput, local:
       .description(
         "serve the Kubernetes KMS v2 plugin API on a unix socket for kube-apiserver (EncryptionConfiguration `kms` provider, apiVersion v2). " +
           "The named key's versions are the KEKs: `kpki` key rotation changes the key_id, old data keeps decrypting. " +
-          "By default it calls a kpki server over HTTPS (token with role operator); --in-process uses this host's database directly (single node).",
+          "By default it calls a kpki server over HTTPS (token with role kms-plugin scoped to the key, or operator); --in-process uses this host's database directly (single node).",
       )
       .requiredOption("--listen <endpoint>", "the socket, as in EncryptionConfiguration: unix:///var/run/kmsplugin/socket.sock")
       .requiredOption("--key <name>", "the named key (create it first: POST /v1/keys)")
@@ -42,6 +42,6 @@ export function kmsPluginOptions(flags: KmsPluginFlags, env: NodeJS.ProcessEnv):
     return base;
   }
   const remote = resolveRemote(flags, env);
-  if (remote.token === undefined) throw new CliError("the plugin calls a kpki server with a token (role operator): give --token-file (or --token, KPKI_TOKEN, KPKI_TOKEN_FILE), or use --in-process", EXIT.usage);
+  if (remote.token === undefined) throw new CliError("the plugin calls a kpki server with a token (role kms-plugin scoped to the key, or operator): give --token-file (or --token, KPKI_TOKEN, KPKI_TOKEN_FILE), or use --in-process", EXIT.usage);
   return { ...base, remote: { server: remote.server, token: remote.token, ...(remote.caCertPem === undefined ? {} : { caCertPem: remote.caCertPem }) } };
 }

@@ -1,9 +1,10 @@
 import { Router, type Request } from "express";
+import { isAllowed } from "../../../core/access/index.js";
 import { authorityName, type Cluster, type ClusterNode, type ClusterService, type CreateClusterRequest, type KubeadmSigningService, type NodeRole, type UpdateClusterRequest } from "../../../core/kubernetes/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { derFromPem } from "../pem-input.js";
 import { certificateJson, certificatesPem } from "../presenters.js";
-import { requestContext } from "../request-state.js";
+import { requestContext, requestState } from "../request-state.js";
 
 /** Dependencies of the cluster routes. */
 export interface ClusterRouteDependencies {
@@ -76,7 +77,9 @@ export function clusterRoutes(deps: ClusterRouteDependencies): Router {
   router.post("/v1/clusters/:cluster/kubeadm/sign", async (req, res) => {
     const body = req.body as { node: string; csrs: Record<string, string> };
     const csrs = new Map(Object.entries(body.csrs).map(([name, pem]) => [name, derFromPem(pem, CSR_LABELS, `csrs.${name}`)]));
-    const result = await deps.kubeadm.sign(requestContext(res), { cluster: param(req, "cluster"), node: body.node, csrs });
+    const cluster = param(req, "cluster");
+    const includeServiceAccountKey = isAllowed(requestState(res).principal, "exportServiceAccountKeyFiles", { cluster });
+    const result = await deps.kubeadm.sign(requestContext(res), { cluster, node: body.node, csrs, includeServiceAccountKey });
     const now = deps.clock.now();
     res.json({
       cluster: result.cluster.name,

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from "express";
-import { authorize, KMS_OPERATION_IDS, type Principal } from "../../../core/access/index.js";
-import type { KeyFormat, KmsDispatcher, KmsOperation, KmsOperationName, ObjectService } from "../../../core/kms/index.js";
+import type { AccessGuard } from "../../../core/access/index.js";
+import type { KeyFormat, KmsAccess, KmsDispatcher, KmsOperation } from "../../../core/kms/index.js";
 import type { Clock } from "../../../core/shared/clock.js";
 import { DomainError, isDomainError } from "../../../core/shared/domain-error.js";
 import { batchOutcomeJson, forceRequested, kmsResultJson, objectJson } from "../kms-json.js";
@@ -34,19 +34,26 @@ import { requestContext, requestState } from "../request-state.js";
 
 /** Dependencies of the managed-object routes. */
 export interface ObjectRouteDependencies {
-  readonly objects: ObjectService;
   readonly kms: KmsDispatcher;
+  readonly access: AccessGuard;
   readonly clock: Clock;
 }
 
-/** The access decision for one batch item; a refusal fails that item with KMIP's Permission Denied. */
-function authorizeItem(principal: Principal, operation: KmsOperationName): void {
-  try {
-    authorize(principal, KMS_OPERATION_IDS[operation]);
-  } catch (error) {
-    if (isDomainError(error)) throw new DomainError(error.code, error.message, { reason: "Permission Denied" });
-    throw error;
-  }
+/** The key service's access decisions for this request's caller; a refusal is KMIP's Permission Denied. */
+function keyServiceAccess(access: AccessGuard, res: Response): KmsAccess {
+  const state = requestState(res);
+  const decisions = access.keyService({ principal: state.principal, requestId: state.requestId });
+  return {
+    needsKeyName: decisions.needsKeyName,
+    check: async (operation, target) => {
+      try {
+        await decisions.check(operation, target);
+      } catch (error) {
+        if (isDomainError(error)) throw new DomainError(error.code, error.message, { reason: "Permission Denied" });
+        throw error;
+      }
+    },
+  };
 }
 
 /**
@@ -60,7 +67,7 @@ export function objectRoutes(deps: ObjectRouteDependencies): Router {
 
   /** Runs one operation and answers with its JSON. */
   const run = async (res: Response, operation: KmsOperation, status = 200): Promise<void> => {
-    const result = await deps.kms.execute(requestContext(res), operation);
+    const result = await deps.kms.execute(requestContext(res), operation, keyServiceAccess(deps.access, res));
     const created = "object" in result ? result.object : "privateKey" in result ? result.privateKey : undefined;
     if (status === 201 && created !== undefined) res.location(`/v1/objects/${created.uid}`);
     res.status(status).json(kmsResultJson(result, deps.clock.now()));
@@ -83,7 +90,7 @@ export function objectRoutes(deps: ObjectRouteDependencies): Router {
   });
 
   router.get("/v1/objects/:uid", async (req, res) => {
-    res.json(objectJson(await deps.objects.find(uid(req)), deps.clock.now()));
+    res.json(objectJson(await deps.kms.find(uid(req), keyServiceAccess(deps.access, res)), deps.clock.now()));
   });
 
   router.delete("/v1/objects/:uid", async (req, res) => {
@@ -170,8 +177,7 @@ export function objectRoutes(deps: ObjectRouteDependencies): Router {
     // Every item is decoded before any runs: a malformed item fails the whole request (KMIP:
     // a message that does not parse is refused as a whole), naming the item.
     const operations = body.items.map((item, index) => batchItemOperation(item, `items.${index}`));
-    const { principal } = requestState(res);
-    const outcomes = await deps.kms.batch(requestContext(res), operations, { onError: body.onError ?? "continue", authorize: (operation) => authorizeItem(principal, operation) });
+    const outcomes = await deps.kms.batch(requestContext(res), operations, { onError: body.onError ?? "continue", access: keyServiceAccess(deps.access, res) });
     const now = deps.clock.now();
     res.json({ items: outcomes.map((outcome, index) => batchOutcomeJson(outcome, body.items[index]?.operation ?? outcome.status, now)) });
   });

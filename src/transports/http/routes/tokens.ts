@@ -8,10 +8,11 @@ import { requestContext } from "../request-state.js";
 export function tokenRoutes(deps: { readonly tokens: TokenService }): Router {
   const router = Router();
   router.post("/v1/tokens", async (req, res) => {
-    const body = req.body as { name: string; role: Role; ttlSeconds?: number };
+    const body = req.body as { name: string; role: Role; scope?: unknown; ttlSeconds?: number };
     const created = await deps.tokens.create(requestContext(res), {
       name: body.name,
       role: body.role,
+      ...(body.scope === undefined ? {} : { scope: body.scope }),
       ...(body.ttlSeconds === undefined ? {} : { ttlSeconds: body.ttlSeconds }),
     });
     res.status(201).json({ ...tokenJson(created.token), token: created.secret });

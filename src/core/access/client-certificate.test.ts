@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ExtendedKeyUsageOid } from "../../core/pki/x509/oids.js";
-import { issue, type TestCertificate } from "../../core/pki/x509/testing/issue.js";
-import { testKey } from "../../core/pki/x509/testing/keys.js";
-import { ClientCertificateError, clientPrincipal } from "./client-principal.js";
+import { ExtendedKeyUsageOid } from "../pki/x509/oids.js";
+import { issue, type TestCertificate } from "../pki/x509/testing/issue.js";
+import { testKey } from "../pki/x509/testing/keys.js";
+import { ClientCertificateError, clientPrincipal } from "./client-certificate.js";
 
 const caExtensions = { basicConstraints: { ca: true }, keyUsage: ["keyCertSign", "cRLSign"] as const };
 const internal = issue({ key: testKey("ECDSA-P256", "internal-ca"), subject: { commonName: "kpki internal CA" }, extensions: caExtensions, signatureAlgorithm: "ECDSA-SHA256" });

@@ -1,19 +1,23 @@
 import { X509Certificate } from "node:crypto";
-import { isRole, type Principal, type Role } from "../../core/access/index.js";
-import { x509 } from "../../core/pki/index.js";
+import { x509 } from "../pki/index.js";
+import type { Principal } from "./principal.js";
+import { isRole, type Role } from "./roles.js";
 
-/** Why a TLS client certificate does not identify a KMIP client. */
+/** Why a TLS client certificate does not identify a client. */
 export class ClientCertificateError extends Error {
   override readonly name = "ClientCertificateError";
 }
 
 /**
- * The principal of a KMIP client from its TLS client certificate (the TLS handshake has already
- * verified the chain and validity). The certificate must be issued directly by kpki's internal CA
+ * The principal of a client from its TLS client certificate, the same on every transport that takes
+ * one (KMIP, and HTTPS when a client presents one); the TLS handshake has already verified the chain
+ * and validity. The certificate must be issued directly by kpki's internal CA
  * (the CA of the service's own TLS certificate) and allow clientAuth (RFC 5280 §4.2.1.12, as
  * pykmip-server requires too). The principal is `cert:<subject CN>`; its role is the subject's
  * Organization when that names a kpki role (the Kubernetes convention: O is the group). No role
- * O, or several, gives no role: every operation is then refused with Permission Denied.
+ * O, or several, gives no role: every operation is then refused with Permission Denied. A
+ * certificate carries no scope: an O naming a scoped role (roles.ts) gives a principal that is
+ * refused everything but public operations (authorize: a scoped role without its scope).
  */
 export function clientPrincipal(certificateDer: Uint8Array, internalCaDer: Uint8Array): Principal {
   const leaf = new X509Certificate(certificateDer);
