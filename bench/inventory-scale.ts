@@ -31,6 +31,8 @@ type HttpsClient = ReturnType<typeof createClient>;
 
 /** The PostgreSQL server the bench creates its database on (a superuser URL without database). */
 const POSTGRES = process.env.KPKI_BENCH_POSTGRES ?? "postgresql://postgres@127.0.0.1:5432";
+/** A fixed master key (bench data only), so that a kept database can be served again by `--database`. */
+const BENCH_MASTER_KEY = Buffer.alloc(32, 0x6b).toString("base64");
 const CAS = ["bench-ca-0", "bench-ca-1", "bench-ca-2", "bench-ca-3"];
 
 export interface InventoryScaleFigure {
@@ -171,7 +173,7 @@ export async function runInventoryScaleBench(
   if (options.database === undefined) await sqlRows(`CREATE DATABASE ${database}`);
   log(`  database ${database}`);
   try {
-    const server = await startBenchServer({ KPKI_DATABASE_URL: url });
+    const server = await startBenchServer({ KPKI_DATABASE_URL: url, KPKI_MASTER_KEY: BENCH_MASTER_KEY });
     try {
       const client = createClient(server.url, server.caBundle, BENCH_TOKEN, 1);
       const now = new Date();

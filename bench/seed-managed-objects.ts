@@ -8,9 +8,10 @@
  *
  * The data is deterministic (a counter, no randomness), so runs are comparable:
  * - uid: a UUIDv7 whose timestamp grows with the index (creation order = uid order);
- * - object types and states in realistic proportions (mostly active symmetric keys); a tenth of
- *   the Pre-Active objects have an activation date in the past and some Active ones a
- *   deactivation date in the past, so the effective-state filters have work to do;
+ * - object types and states in realistic proportions (mostly active symmetric keys); 1% of the
+ *   objects have an activation date and 7% a deactivation date in the past, one in a hundred of which the
+ *   apply-lifecycle-dates job has not yet written into the stored state (0.08% of all objects), so
+ *   the effective-state filters have work to do;
  * - names: `key-<i>` on every object (unique), `app-<i mod 1000>` on every tenth one (shared);
  * - custom attributes: `x-tenant` = `tenant-<i mod 500>` on every object, `x-env` on every fifth.
  */
@@ -57,14 +58,19 @@ function kind(i: number): { objectType: string; algorithm: string | null; length
   return { objectType: "OpaqueObject", algorithm: null, length: null, curve: null };
 }
 
-/** Stored state and dates by index: 70% Active, 10% Pre-Active, 12% Deactivated, 3% Compromised, 5% Destroyed. */
+/** Stored state and dates by index: 64% Active, 9% Pre-Active, 19% Deactivated, 3% Compromised, 5% Destroyed. */
 function lifecycle(i: number, initialDate: Date, now: Date) {
   const slot = i % 100;
   const activated = new Date(initialDate.getTime() + 60_000);
   const past = new Date(now.getTime() - DAY_MS);
   const future = new Date(now.getTime() + 30 * DAY_MS);
-  if (slot < 70) return { state: "Active", activationDate: activated, deactivationDate: slot % 10 === 0 ? past : slot % 10 === 1 ? future : null };
-  if (slot < 80) return { state: "Pre-Active", activationDate: slot === 70 ? past : slot < 75 ? future : null, deactivationDate: null };
+  // A passed date is written into the stored state by the apply-lifecycle-dates job (every 5 min);
+  // only objects whose date passed since its last run lag behind: one in a hundred of those here.
+  const lagging = Math.floor(i / 100) % 100 === 0;
+  if (slot < 70 && slot % 10 === 0) return { state: lagging ? "Active" : "Deactivated", activationDate: activated, deactivationDate: past };
+  if (slot < 70) return { state: "Active", activationDate: activated, deactivationDate: slot % 10 === 1 ? future : null };
+  if (slot === 70) return { state: lagging ? "Pre-Active" : "Active", activationDate: past, deactivationDate: null };
+  if (slot < 80) return { state: "Pre-Active", activationDate: slot < 75 ? future : null, deactivationDate: null };
   if (slot < 92) return { state: "Deactivated", activationDate: activated, deactivationDate: past };
   if (slot < 95) return { state: "Compromised", activationDate: activated, deactivationDate: past, compromiseDate: past };
   return { state: "Destroyed", activationDate: activated, deactivationDate: past, destroyDate: past };
