@@ -54,7 +54,7 @@ export async function runKeyServiceBench(options: { durationMs?: number; locateO
     const client = createClient(server.url, server.caBundle, BENCH_TOKEN, 1);
     const queries: [string, string][] = [
       ["by name (unique)", `/v1/objects?name=key-${Math.floor(locateObjects / 2)}`],
-      ["by name (shared by 10)", "/v1/objects?name=app-7&limit=50"],
+      ["by name (shared: every 1,000th object)", "/v1/objects?name=app-70&limit=50"], // app-<i mod 1000> is on every tenth object, so app-7 matched none
       ["by object type + state", "/v1/objects?objectType=SymmetricKey&state=Active&limit=50"],
       ["by custom attribute", "/v1/objects?attributeName=x-tenant&attributeValue=tenant-42&limit=50"],
       ["by state Deactivated (dates)", "/v1/objects?state=Deactivated&limit=50"],
