@@ -6,28 +6,41 @@ export interface JsonResponse {
   readonly body: unknown;
 }
 
+/** A binary answer (CRLs, OCSP responses). */
+export interface RawResponse {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
 export function createClient(baseUrl: string, caPem: string, token: string, sockets: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets, ca: caPem });
-  const call = (method: string, path: string, body?: unknown): Promise<JsonResponse> =>
+  /** One request on the keep-alive agent; `payload` with its content type, `accept` for the answer. */
+  const send = (method: string, path: string, payload: { body: Buffer; type: string } | undefined, accept: string): Promise<RawResponse> =>
     new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         new URL(path, baseUrl),
         {
           method,
           agent,
-          headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": payload.length }) },
+          headers: { Authorization: `Bearer ${token}`, Accept: accept, ...(payload === undefined ? {} : { "Content-Type": payload.type, "Content-Length": payload.body.length }) },
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") as unknown }));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
         },
       );
       req.on("error", reject);
-      req.end(payload);
+      req.end(payload?.body);
     });
-  return { call, close: () => agent.destroy() };
+  const call = async (method: string, path: string, body?: unknown): Promise<JsonResponse> => {
+    const payload = body === undefined ? undefined : { body: Buffer.from(JSON.stringify(body)), type: "application/json" };
+    const answer = await send(method, path, payload, "application/json");
+    return { status: answer.status, body: JSON.parse(answer.body.toString() || "null") as unknown };
+  };
+  const raw = (method: string, path: string, body: Buffer | undefined, contentType: string, accept: string): Promise<RawResponse> =>
+    send(method, path, body === undefined ? undefined : { body, type: contentType }, accept);
+  return { call, raw, close: () => agent.destroy() };
 }
 
 /** Result of a closed-loop run: `concurrency` workers each sending the next request when one returns. */

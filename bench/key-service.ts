@@ -78,7 +78,12 @@ export async function runKeyServiceBench(options: { durationMs?: number; locateO
 }
 
 export function formatKeyServiceBench(figures: readonly KeyServiceFigure[]): string {
+  return formatOpsFigures("key service over HTTPS", figures);
+}
+
+/** A titled table of ops/s and latency figures (the key-service and revocation benches). */
+export function formatOpsFigures(title: string, figures: readonly KeyServiceFigure[]): string {
   const rows = [["benchmark", "conc.", "ops/s", "p50 ms", "p99 ms"], ...figures.map((f) => [f.benchmark, String(f.concurrency), f.perSecond.toFixed(0), f.p50Ms.toFixed(2), f.p99Ms.toFixed(2)])];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return ["key service over HTTPS", ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "))].join("\n");
+  return [title, ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "))].join("\n");
 }

@@ -11,9 +11,10 @@ import { formatCryptoBackendBench, runCryptoBackendBench } from "./crypto-backen
 import { formatInventoryScaleBench, postgresAvailable, runInventoryScaleBench, type InventoryScaleResult } from "./inventory-scale.js";
 import { runIssuanceBench, type IssuanceFigure } from "./issuance.js";
 import { formatKubeadmBench, runKubeadmBench } from "./kubeadm.js";
-import { formatKeyServiceBench, runKeyServiceBench } from "./key-service.js";
+import { formatKeyServiceBench, formatOpsFigures, runKeyServiceBench } from "./key-service.js";
 import { formatKmsPluginBench, runKmsPluginBench } from "./kms-plugin.js";
 import { formatKmipBench, runKmipBench } from "./kmip.js";
+import { runRevocationBench } from "./revocation.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -65,6 +66,10 @@ console.log("KMS v2 plugin (gRPC over a unix socket; in-process and remote) …"
 const kmsPlugin = await runKmsPluginBench(quick ? { durationMs: 1000, concurrencies: [1] } : {});
 console.log("\n" + formatKmsPluginBench(kmsPlugin) + "\n");
 
+console.log("revocation: OCSP responder, CRL with 100,000 revoked entries …");
+const revocation = await runRevocationBench(quick ? { durationMs: 1000, revokedEntries: 10_000 } : {});
+console.log("\n" + formatOpsFigures("revocation over HTTPS", revocation) + "\n");
+
 console.log("KMIP over mutual TLS, kpki and pykmip-server …");
 const kmip = await runKmipBench(quick ? { durationMs: 1000 } : {});
 console.log("\n" + formatKmipBench(kmip) + "\n");
@@ -84,6 +89,6 @@ if (await postgresAvailable()) {
 
 writeFileSync(
   path.join(here, "results.json"),
-  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, kmsPlugin, kmip, crypto, inventoryScale }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), issuance, kubeadm, keyService, kmsPlugin, revocation, kmip, crypto, inventoryScale }, null, 2) + "\n",
 );
 console.log(`wrote ${path.join(here, "results.json")}`);

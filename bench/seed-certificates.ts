@@ -18,7 +18,8 @@
  * - profile: 50% server (90 days), 40% client (398 days), 10% peer (825 days), notBefore = creation
  *   time, so about half the rows have expired by `now` and a few hundred expire in every week ahead;
  * - commonName `host-<i mod count/4>.bench.internal`: each name renewed about four times over the years;
- * - status: every 20th revoked (a day after issuance, keyCompromise or superseded), the rest active.
+ * - status: every 20th revoked (a day after issuance, keyCompromise or superseded), the rest active;
+ *   `revokedEvery` and `spreadDays` change that (the CRL bench revokes every row issued in 60 days).
  */
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -87,12 +88,23 @@ function profileAt(i: number): { profile: string; validityDays: number } {
 /** Inserts `count` certificates spread over `authorities` and over two years before `now`. */
 export async function seedCertificates(
   target: DatabaseTarget,
-  options: { count: number; authorities: readonly SeedAuthority[]; now?: Date; onBatch?: (done: number) => void },
+  options: {
+    count: number;
+    authorities: readonly SeedAuthority[];
+    now?: Date;
+    /** Issuance times spread over this many days before `now` (default 730). */
+    spreadDays?: number;
+    /** Every this many rows one is revoked (default 20; 1 revokes them all, for CRL benchmarks). */
+    revokedEvery?: number;
+    onBatch?: (done: number) => void;
+  },
 ): Promise<SeedResult> {
   if (options.authorities.length === 0) throw new Error("seedCertificates needs at least one CA");
   const now = options.now ?? new Date("2026-11-27T00:00:00Z");
-  const startMs = now.getTime() - 730 * DAY_MS;
-  const stepMs = Math.max(1, Math.floor((730 * DAY_MS) / Math.max(1, options.count)));
+  const spreadMs = (options.spreadDays ?? 730) * DAY_MS;
+  const revokedEvery = options.revokedEvery ?? 20;
+  const startMs = now.getTime() - spreadMs;
+  const stepMs = Math.max(1, Math.floor(spreadMs / Math.max(1, options.count)));
   const names = Math.max(1, Math.floor(options.count / 4));
   const started = performance.now();
   const database = await openSeedDatabase(target);
@@ -105,7 +117,7 @@ export async function seedCertificates(
         const { profile, validityDays } = profileAt(i);
         const commonName = `host-${i % names}.bench.internal`;
         const serialHex = "7b" + i.toString(16).padStart(18, "0");
-        const revoked = i % 20 === 7;
+        const revoked = i % revokedEvery === 7 % revokedEvery;
         rows.push({
           id: uuidV7At(createdMs, i),
           caId: authority.id,
@@ -124,7 +136,7 @@ export async function seedCertificates(
           serverGeneratedKey: i % 3 === 0,
           createdAt: new Date(createdMs),
           revokedAt: revoked ? new Date(createdMs + DAY_MS) : null,
-          revocationReason: revoked ? (i % 40 === 7 ? 1 : 4) : null,
+          revocationReason: revoked ? (Math.floor(i / revokedEvery) % 2 === 0 ? 1 : 4) : null,
         });
       }
       await database.write([tableRows("certificates", CERTIFICATE_COLUMNS, rows)]);
