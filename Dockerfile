@@ -9,6 +9,7 @@ COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY openapi ./openapi
+COPY proto ./proto
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
@@ -23,7 +24,11 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/prisma/migrations ./prisma/migrations
 COPY --from=build /app/openapi ./openapi
-RUN mkdir -p /var/lib/kpki && chown node:node /var/lib/kpki
+# The KMS v2 plugin (kpki kms-plugin) loads the upstream proto at start.
+COPY --from=build /app/proto ./proto
+# /var/run/kmsplugin: the plugin's socket directory (a volume shared with kube-apiserver), owned by
+# the unprivileged user so a fresh volume is writable.
+RUN mkdir -p /var/lib/kpki /var/run/kmsplugin && chown node:node /var/lib/kpki /var/run/kmsplugin
 USER node
 VOLUME ["/var/lib/kpki"]
 EXPOSE 8443
