@@ -3,7 +3,7 @@
  * with a fresh data dir and a preset admin token, and measures its CPU time from /proc.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,8 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
   const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), "kpki-bench-"));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "kpki.js"), "serve"], {
     env: { ...process.env, KPKI_DATA_DIR: dataDir, KPKI_LISTEN: "127.0.0.1:0", KPKI_BOOTSTRAP_TOKEN: BENCH_TOKEN, KPKI_LOG_LEVEL: "warn", KPKI_RATE_LIMIT_PER_ADDRESS: "0", KPKI_RATE_LIMIT_PER_PRINCIPAL: "0", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    // KPKI_BENCH_SERVER_LOG=FILE keeps the server's log (JSON lines) for diagnosing a failed run.
+    stdio: ["ignore", process.env.KPKI_BENCH_SERVER_LOG === undefined ? "ignore" : openSync(process.env.KPKI_BENCH_SERVER_LOG, "a"), "pipe"],
   });
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {

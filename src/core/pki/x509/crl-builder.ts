@@ -1,7 +1,7 @@
 import type { SignatureAlgorithm } from "../../crypto/algorithms.js";
 import { invalidInput } from "../../shared/domain-error.js";
 import { derError, readDer, readIntegerBytes, sequenceItems, Tag } from "./der/der-reader.js";
-import { derBitString, derContextExplicit, derContextImplicit, derInteger, derSequence, derTime, derTlv } from "./der/der-writer.js";
+import { derBitString, derContextExplicit, derContextImplicit, derInteger, derSequence, derSequenceOf, derTime, derTlv } from "./der/der-writer.js";
 import { encodeCrlDistributionPoints, encodeExtension } from "./extensions.js";
 import { CrlExtensionOid, ExtensionOid } from "./oids.js";
 import { signatureAlgorithmIdentifier } from "./signature-algorithm.js";
@@ -50,7 +50,8 @@ export function encodeTbsCertList(t: CrlTemplate): Uint8Array {
   }
   const parts = [VERSION_2, signatureAlgorithmIdentifier(t.signatureAlgorithm), t.issuerNameDer, derTime(t.thisUpdate), derTime(t.nextUpdate)];
   // An empty revokedCertificates must be absent, not an empty SEQUENCE (§5.1.2.6).
-  if (t.entries.length > 0) parts.push(derSequence(...t.entries.map(encodeEntry)));
+  // revokedCertificates: any number of entries, so no argument spread (derSequenceOf).
+  if (t.entries.length > 0) parts.push(derSequenceOf(t.entries.map(encodeEntry)));
   parts.push(derContextExplicit(0, derSequence(...extensions)));
   return derSequence(...parts);
 }

@@ -48,6 +48,14 @@ export function derHeader(identifier: number, length: number): Uint8Array {
 
 /** One TLV with identifier octet `identifier` (tag numbers < 31) whose contents are `parts` joined. */
 export function derTlv(identifier: number, ...parts: readonly Uint8Array[]): Uint8Array {
+  return derTlvOf(identifier, parts);
+}
+
+/**
+ * derTlv for a list of any length: spreading a list into arguments overflows the call stack at
+ * around 100,000 elements (a CRL with that many revoked certificates did).
+ */
+export function derTlvOf(identifier: number, parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (let i = 0; i < parts.length; i++) length += (parts[i] as Uint8Array).length;
   const out = new Uint8Array(headerSize(length) + length);
@@ -66,7 +74,12 @@ function copyInto(out: Uint8Array, part: Uint8Array, pos: number): number {
 
 /** SEQUENCE of already-encoded elements. */
 export function derSequence(...parts: readonly Uint8Array[]): Uint8Array {
-  return derTlv(0x30, ...parts);
+  return derTlvOf(0x30, parts);
+}
+
+/** SEQUENCE (OF) of a list of any length (see derTlvOf). */
+export function derSequenceOf(parts: readonly Uint8Array[]): Uint8Array {
+  return derTlvOf(0x30, parts);
 }
 
 /** SET OF: elements sorted by their encodings, as DER requires (X.690 §11.6). */
