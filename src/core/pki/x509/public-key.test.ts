@@ -14,6 +14,25 @@ describe("publicKeyAlgorithm", () => {
     expect(publicKeyAlgorithm(testKey(algorithm).spkiDer)).toBe(algorithm);
   });
 
+  /** A fresh key whose raw public key bits satisfy `wanted` (about 1 key in 256 for a leading zero octet). */
+  function keyWhere(type: "ed25519" | "ec", wanted: (bits: Buffer) => boolean): Uint8Array {
+    for (;;) {
+      const spki = type === "ec" ? spkiOf(generateKeyPairSync("ec", { namedCurve: "P-256" })) : spkiOf(generateKeyPairSync("ed25519"));
+      if (wanted(Buffer.from(spki.subarray(spki.length - (type === "ec" ? 65 : 32))))) return spki;
+    }
+  }
+
+  it.each([
+    ["an Ed25519 key starting with a zero octet", () => keyWhere("ed25519", (bits) => bits[0] === 0), "Ed25519"],
+    ["a P-256 key whose x starts with a zero octet", () => keyWhere("ec", (bits) => bits[1] === 0), "ECDSA-P256"],
+    ["a P-256 key whose y starts with a zero octet", () => keyWhere("ec", (bits) => bits[33] === 0), "ECDSA-P256"],
+  ] as const)("imports %s (fixed-length values keep their leading zeros)", (_name, make, algorithm) => {
+    const spki = make();
+    const info = inspectPublicKey(spki);
+    expect(info.algorithm).toBe(algorithm);
+    expect(Buffer.from(info.key.export({ type: "spki", format: "der" }))).toEqual(Buffer.from(spki));
+  });
+
   it("returns an importable key and the raw key bits", () => {
     const info = inspectPublicKey(testKey("ECDSA-P256").spkiDer);
     expect(info.key.asymmetricKeyType).toBe("ec");

@@ -82,7 +82,7 @@ function classify(oid: string, params: DerNode | undefined, keyNode: DerNode, su
       if (((e[e.length - 1] ?? 0) & 1) === 0 || (e.length === 1 && (e[0] ?? 0) < 3)) throw invalidInput("publicKey", "RSA public exponent must be odd and at least 3");
       const bits = bitLength(n);
       if (!RSA_SIZES.includes(bits)) throw unsupported(`RSA-${bits} keys are not allowed (2048, 3072 or 4096 bits)`);
-      return { algorithm: `RSA-${bits}` as KeyAlgorithm, jwk: { kty: "RSA", n: b64url(n), e: b64url(e) } };
+      return { algorithm: `RSA-${bits}` as KeyAlgorithm, jwk: { kty: "RSA", n: b64urlMagnitude(n), e: b64urlMagnitude(e) } };
     }
     case AlgorithmOid.idEcPublicKey: {
       // RFC 5480 §2.1.1: parameters are a namedCurve OID (implicitCurve and specifiedCurve are not allowed).
@@ -95,23 +95,31 @@ function classify(oid: string, params: DerNode | undefined, keyNode: DerNode, su
       }
       if (known.algorithm === "ECDSA-P384") return { algorithm: known.algorithm };
       const half = (known.pointLength - 1) / 2;
-      const jwk = { kty: "EC", crv: "P-256", x: b64url(subjectPublicKey.subarray(1, 1 + half)), y: b64url(subjectPublicKey.subarray(1 + half)) };
+      const jwk = { kty: "EC", crv: "P-256", x: b64urlOctets(subjectPublicKey.subarray(1, 1 + half)), y: b64urlOctets(subjectPublicKey.subarray(1 + half)) };
       return { algorithm: known.algorithm, jwk };
     }
     case AlgorithmOid.ed25519:
       // RFC 8410 §3: parameters MUST be absent.
       if (params) throw invalidInput("publicKey", "Ed25519 parameters must be absent (RFC 8410 §3)");
       if (subjectPublicKey.length !== 32) throw invalidInput("publicKey", "Ed25519 key must be 32 bytes");
-      return { algorithm: "Ed25519", jwk: { kty: "OKP", crv: "Ed25519", x: b64url(subjectPublicKey) } };
+      return { algorithm: "Ed25519", jwk: { kty: "OKP", crv: "Ed25519", x: b64urlOctets(subjectPublicKey) } };
     default:
       throw unsupported(UNSUPPORTED_KEYS[oid] ?? `public key algorithm ${oid} is not supported`);
   }
 }
 
-// base64url without padding (RFC 7518 §6): magnitudes drop their 00 sign octet.
-function b64url(bytes: Uint8Array): string {
+// base64url without padding (RFC 7518 §6.3.1): an RSA integer drops the 00 sign octet DER puts
+// before a magnitude whose top bit is set.
+function b64urlMagnitude(bytes: Uint8Array): string {
   const start = bytes.length > 1 && bytes[0] === 0 ? 1 : 0;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.byteLength - start).toString("base64url");
+  return b64urlOctets(bytes.subarray(start));
+}
+
+// Fixed-length octet strings keep every octet: EC coordinates are exactly the field size (RFC 7518
+// §6.2.1.2) and an Ed25519 key exactly 32 octets (RFC 8037 §2), leading zeros included — 1 key in
+// 256 starts with one, and dropping it made the key fail to import.
+function b64urlOctets(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 }
 
 function bitLength(magnitude: Uint8Array): number {
