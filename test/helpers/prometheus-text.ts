@@ -35,7 +35,8 @@ const SUFFIXES: Readonly<Record<MetricFamily["type"], readonly string[]>> = {
 function parseValue(text: string, line: number): number {
   if (text === "+Inf") return Infinity;
   if (text === "-Inf") return -Infinity;
-  if (text === "NaN") return NaN;
+  // Prometheus parses values with Go's ParseFloat, which takes NaN in any case; prom-client writes "Nan".
+  if (text.toLowerCase() === "nan") return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`line ${line}: not a sample value: ${text}`);
   return Number(text);
 }
