@@ -23,7 +23,7 @@ import { migrationNames, Migrator } from "../../src/infra/prisma/migrator.js";
 import { cliOk } from "../helpers/cli-result.js";
 import { opensslRun } from "../helpers/openssl.js";
 import { runKpki, type RunResult } from "../helpers/process.js";
-import { ADMIN, startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
+import { ADMIN, startTestRuntime, usageRecorderOf, type TestRuntime } from "../helpers/runtime.js";
 import { createTestDatabase, postgresqlTestUrl, type TestDatabase } from "../helpers/test-database.js";
 
 type Provider = "sqlite" | "postgresql";
@@ -172,6 +172,9 @@ async function populate(provider: Provider): Promise<Source> {
 
     const chainPem = (await api.get(`/v1/authorities/${CA}/chain`).set("Accept", "application/x-pem-file").buffer(true)).text;
     const lastCrl = await t.runtime.storage.db.crlRecord.findFirst({ where: { ca: { name: CA } }, orderBy: { number: "desc" } });
+    // Counted key uses are written on a timer and at close; write them now, so the listing taken
+    // here is what the backup (after close) holds, not a moment before the last flush.
+    await usageRecorderOf(t).flush();
     const listed = await listings(t);
     await t.close({ keepData: true });
 

@@ -90,6 +90,9 @@ export async function startTestRuntimeFlushingByHand(): Promise<{ readonly t: Te
   } finally {
     vi.useRealTimers();
   }
-  // The recorder is private to the key service; tests reach it to flush at known points.
-  return { t, usage: (t.runtime.services.keyOperations as unknown as { deps: { usage: UsageFlush } }).deps.usage };
+  return { t, usage: usageRecorderOf(t) };
 }
+
+/** The runtime's key-usage recorder: private to the key service, reached so tests can flush at known points. */
+export const usageRecorderOf = (t: TestRuntime): UsageFlush =>
+  (t.runtime.services.keyOperations as unknown as { deps: { usage: UsageFlush } }).deps.usage;

@@ -20,6 +20,8 @@ interface Counter {
  */
 export class UsageRecorder {
   private pending = new Map<string, Counter>();
+  /** The flush being written, if any: the next one waits for it (see `flush`). */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -39,8 +41,19 @@ export class UsageRecorder {
     }
   }
 
-  /** Writes everything counted so far (called on a timer and at shutdown). */
-  async flush(): Promise<number> {
+  /**
+   * Writes everything counted so far (called on a timer and at shutdown). Flushes run one after
+   * another: a flush called while the timer's flush is still in its transaction returns only once
+   * that one has committed too, so "flushed" means every earlier use is in the database (the
+   * shutdown flush must not close the database under a running one).
+   */
+  flush(): Promise<number> {
+    const next = this.writing.then(() => this.writeBatch());
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeBatch(): Promise<number> {
     if (this.pending.size === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();
