@@ -1,5 +1,6 @@
 /** A keep-alive HTTPS JSON client and a closed-loop load generator for benchmarks. */
 import { Agent, request } from "node:https";
+import type { Spread } from "./spread.js";
 
 export interface JsonResponse {
   readonly status: number;
@@ -76,7 +77,7 @@ export async function closedLoop(concurrency: number, durationMs: number, send: 
 }
 
 /** Median and spread (min–max) of several runs' figures. */
-export function median(values: readonly number[]): { median: number; min: number; max: number } {
+export function median(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const med = sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;

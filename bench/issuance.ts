@@ -3,10 +3,7 @@
  * RSA-2048 CSRs, each signed by a CA of the same key type), stored and audited, at several
  * concurrencies; and server-side key generation latency per key type. Run per WebCrypto provider.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { makeCsrs } from "./csrs.js";
 import { closedLoop, createClient, median } from "./https-client.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 
@@ -25,21 +22,6 @@ export interface IssuanceBenchOptions {
   readonly runs?: number;
   readonly durationMs?: number;
   readonly concurrencies?: readonly number[];
-}
-
-/** A few distinct CSRs made by openssl; the server does not mind seeing one twice. */
-function makeCsrs(kind: "ec" | "rsa", count: number): string[] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kpki-bench-csr-"));
-  try {
-    return Array.from({ length: count }, (_, i) => {
-      const key = kind === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"];
-      const out = path.join(dir, `${i}.csr`);
-      execFileSync("openssl", ["req", "-new", ...key, "-nodes", "-keyout", path.join(dir, `${i}.key`), "-out", out, "-subj", `/CN=client-${i}`], { stdio: "ignore" });
-      return readFileSync(out, "utf8");
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export async function runIssuanceBench(provider: "node" | "peculiar", options: IssuanceBenchOptions = {}): Promise<IssuanceFigure[]> {

@@ -11,12 +11,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect as netConnect } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { byteString, enumeration, integer, structure, textString } from "../src/transports/kmip/ttlv/item.js";
 import { ENUM, field, KmipTestClient, OP, requestMessage, STATUS, TAG } from "../test/helpers/kmip.js";
 import { createClient } from "./https-client.js";
+import { freePort, stopPeer, waitForPort } from "./peer-process.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 
 export interface KmipFigure {
@@ -161,34 +161,6 @@ function figure(server: KmipFigure["server"], benchmark: string, connections: nu
   return { server, benchmark, connections, perSecond: measured.operations / measured.seconds, p50Ms: pick(0.5), p99Ms: pick(0.99), errors: measured.errors };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`pykmip-server exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`pykmip-server did not listen on ${port} within ${timeoutMs} ms`);
-}
-
 /** Starts pykmip-server (TLS1.2 suite, client certificates required) with kpki-issued certificates. */
 async function startPykmipServer(dir: string, server: Credentials): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
@@ -215,20 +187,11 @@ async function startPykmipServer(dir: string, server: Credentials): Promise<{ po
     ].join("\n"),
   );
   const child = spawn("pykmip-server", ["-f", config, "-l", path.join(dir, "server.log")], { stdio: "ignore" });
-  await waitForPort(port, child, 30_000);
+  await waitForPort("pykmip-server", port, child, 30_000);
   return {
     port,
     // SIGTERM, then wait: it joins its session threads for up to 10 s (reference §3, pitfall 12).
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopPeer(child, 20_000),
   };
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { processCpuSeconds } from "./peer-process.js";
 
 export const BENCH_TOKEN = "kpki_bench-admin-token-0123456789abcdefghijklmnop";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,17 +49,13 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
   });
   const pid = child.pid ?? 0;
   const kmip = /kpki: KMIP \(TTLV over mutual TLS\) on \S+:(\d+)/.exec(stderr);
-  const ticks = 100; // CLK_TCK on Linux
   return {
     url,
     caBundle: readFileSync(path.join(dataDir, "ca-bundle.pem"), "utf8"),
     pid,
     dataDir,
     ...(kmip?.[1] === undefined ? {} : { kmipPort: Number(kmip[1]) }),
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / ticks;
-    },
+    cpuSeconds: () => processCpuSeconds(pid),
     stop: async (options = {}) => {
       await new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
