@@ -8,7 +8,7 @@
  * Figures: operations (requests) per second and p50/p99 latency per request. ARCHITECTURE.md §5
  * target: ≥ 5,000 KMIP operations/s on one connection (a bench figure, never a test).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
