@@ -83,3 +83,43 @@ export function median(values: readonly number[]): Spread {
   const med = sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
   return { median: med, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
 }
+
+/** Several closed-loop runs of the same load: the rate as median and spread, latencies of the median run. */
+export interface RepeatedResult {
+  readonly perSecond: Spread;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly runs: readonly LoadResult[];
+}
+
+/** Number of measured runs per figure (after one warm-up); `KPKI_BENCH_RUNS` or 3 (`--quick`: 1). */
+export const RUNS = Number(process.env.KPKI_BENCH_RUNS ?? (process.argv.includes("--quick") ? 1 : 3));
+
+/** A short warm-up (connections, JIT, caches), then `runs` closed-loop runs of `durationMs`. */
+export async function repeatedLoop(concurrency: number, durationMs: number, send: (i: number) => Promise<boolean>, runs = RUNS): Promise<RepeatedResult> {
+  await closedLoop(concurrency, Math.min(500, durationMs / 4), send);
+  const results: LoadResult[] = [];
+  for (let run = 0; run < runs; run++) results.push(await closedLoop(concurrency, durationMs, send));
+  return summariseRuns(results);
+}
+
+/** Median and spread of the runs' rates; p50/p99 of the median run (percentiles of different runs do not average). */
+export function summariseRuns(results: readonly LoadResult[]): RepeatedResult {
+  const middle = [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)];
+  return {
+    perSecond: median(results.map((r) => r.perSecond)),
+    p50Ms: middle?.p50Ms ?? 0,
+    p99Ms: middle?.p99Ms ?? 0,
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    runs: results,
+  };
+}
+
+/** "1,234 (1,100–1,300)": a rate with its spread. */
+export function formatSpread(spread: Spread, digits = 0): string {
+  const f = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return `${f(spread.median)} (${f(spread.min)}–${f(spread.max)})`;
+}

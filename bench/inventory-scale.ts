@@ -22,7 +22,7 @@ import type { LocateQuery } from "../src/core/kms/ports.js";
 import type { CaId, CertificateId } from "../src/core/shared/ids.js";
 import { openExplainingRepositories, type ExplainedStatement, type ExplainingRepositories } from "./explain-statements.js";
 import { createClient } from "./https-client.js";
-import { seedAuthorities, seedCertificates } from "./seed-certificates.js";
+import { createSeedCas, seedAuthorities, seedCertificates } from "./seed-certificates.js";
 import { DAY_MS } from "./seed-database.js";
 import { seedManagedObjects } from "./seed-managed-objects.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
@@ -117,12 +117,7 @@ function queries(scale: number, caIds: readonly string[], now: Date, deepCursor:
 /** Creates the CAs over HTTPS (one real certificate each), seeds both inventories and VACUUM ANALYZEs. */
 async function seedInventory(client: HttpsClient, url: string, scale: number, now: Date, log: (line: string) => void): Promise<InventoryScaleResult["seedSeconds"]> {
   const target = parseDatabaseUrl(url, process.cwd());
-  for (const name of CAS) {
-    const created = await client.call("POST", "/v1/authorities", { name, type: "intermediate", parent: "kpki-root", subject: { commonName: name }, keyAlgorithm: "ECDSA-P256" });
-    if (created.status !== 201) throw new Error(`creating ${name}: ${JSON.stringify(created.body)}`);
-    const issued = await client.call("POST", "/v1/certificates", { ca: name, profile: "server", keyAlgorithm: "ECDSA-P256", subject: { commonName: `web.${name}.bench.internal` }, subjectAltNames: [`DNS:web.${name}.bench.internal`] });
-    if (issued.status !== 201) throw new Error(`issuing from ${name}: ${JSON.stringify(issued.body)}`);
-  }
+  await createSeedCas(client, CAS);
   const progress = (what: string) => (done: number) => {
     if (done % 100_000 === 0) log(`  ${done} ${what}`);
   };

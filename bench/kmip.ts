@@ -15,21 +15,28 @@ import os from "node:os";
 import path from "node:path";
 import { byteString, enumeration, integer, structure, textString } from "../src/transports/kmip/ttlv/item.js";
 import { ENUM, field, KmipTestClient, OP, requestMessage, STATUS, TAG } from "../test/helpers/kmip.js";
-import { createClient } from "./https-client.js";
+import { createClient, median } from "./https-client.js";
 import { freePort, stopPeer, waitForPort } from "./peer-process.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
+import type { Spread } from "./spread.js";
 
 export interface KmipFigure {
   readonly server: "kpki" | "pykmip-server";
   readonly benchmark: string;
   readonly connections: number;
-  readonly perSecond: number;
+  readonly perSecond: Spread;
+  /** Latency percentiles: medians over the runs (NaN for pipelined requests, which have none of their own). */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** kpki's rate divided by pykmip-server's, per round (same load), on pykmip-server's rows. */
+  readonly kpkiRatio?: Spread;
   /** Why there is no figure (e.g. the peer does not offer the operation). */
   readonly note?: string;
 }
+
+/** One run's figure, before the runs are combined. */
+type RunFigure = Omit<KmipFigure, "perSecond" | "kpkiRatio"> & { readonly perSecond: number };
 
 interface Credentials {
   readonly caPem: string;
@@ -68,10 +75,24 @@ const encryptGcm = (uid: string, plaintext: Buffer) =>
     },
   ]);
 
-/** Runs the two workloads against one KMIP endpoint. */
-async function measureEndpoint(server: KmipFigure["server"], port: number, credentials: Credentials, durationMs: number): Promise<KmipFigure[]> {
+/** AES-CBC with PKCS5 padding: the Encrypt both servers offer (pykmip-server has no GCM through this message). */
+const encryptCbc = (uid: string, plaintext: Buffer) =>
+  requestMessage(VERSION, [
+    {
+      operation: OP.Encrypt,
+      payload: [
+        textString(TAG.UniqueIdentifier, uid),
+        structure(TAG.CryptographicParameters, [enumeration(TAG.BlockCipherMode, ENUM.BlockCipherMode.Cbc), enumeration(TAG.PaddingMethod, ENUM.PaddingMethod.Pkcs5), enumeration(TAG.CryptographicAlgorithm, ENUM.CryptographicAlgorithm.Aes)]),
+        byteString(TAG.Data, plaintext),
+        byteString(TAG.IvCounterNonce, randomBytes(16)),
+      ],
+    },
+  ]);
+
+/** Runs the workloads against one KMIP endpoint. */
+async function measureEndpoint(server: KmipFigure["server"], port: number, credentials: Credentials, durationMs: number): Promise<RunFigure[]> {
   const connect = () => KmipTestClient.connect({ port, ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem });
-  const figures: KmipFigure[] = [];
+  const figures: RunFigure[] = [];
   const setup = await connect();
   const created = await setup.send(createAes());
   const keyUid = field<string>(created.items[0]?.payload, TAG.UniqueIdentifier);
@@ -105,6 +126,16 @@ async function measureEndpoint(server: KmipFigure["server"], port: number, crede
       latencies.push(performance.now() - t0);
       return ok(response) ? 0 : 1;
     };
+    for (const [benchmark, message] of [["Encrypt AES-CBC 1 KiB", encryptCbc]] as const) {
+      const probed = await clients[0]?.send(message(keyUid, plaintext));
+      if (probed?.items[0]?.status !== STATUS.Success) {
+        figures.push({ server, benchmark, connections, perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, note: `not offered (Result Reason ${probed?.items[0]?.reason ?? "?"})` });
+        continue;
+      }
+      const encrypt = single(() => message(keyUid, plaintext));
+      await perConnection(clients, 300, encrypt);
+      figures.push(figure(server, benchmark, connections, await perConnection(clients, durationMs, encrypt)));
+    }
     if (gcmWorks) {
       const encrypt = single(() => encryptGcm(keyUid, plaintext));
       await perConnection(clients, 300, encrypt);
@@ -155,7 +186,7 @@ async function perConnection(clients: readonly KmipTestClient[], durationMs: num
   return { operations: latencies.length, errors, seconds: (performance.now() - start) / 1000, latencies };
 }
 
-function figure(server: KmipFigure["server"], benchmark: string, connections: number, measured: Measured): KmipFigure {
+function figure(server: KmipFigure["server"], benchmark: string, connections: number, measured: Measured): RunFigure {
   const latencies = [...measured.latencies].sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { server, benchmark, connections, perSecond: measured.operations / measured.seconds, p50Ms: pick(0.5), p99Ms: pick(0.99), errors: measured.errors };
@@ -195,11 +226,17 @@ async function startPykmipServer(dir: string, server: Credentials): Promise<{ po
   };
 }
 
-export async function runKmipBench(options: { durationMs?: number } = {}): Promise<KmipFigure[]> {
-  const durationMs = options.durationMs ?? 4000;
-  const figures: KmipFigure[] = [];
+/**
+ * Rounds of kpki then pykmip-server (both servers up throughout), so a change of load hits both;
+ * each figure is the median of the rounds with its spread, and each ratio is taken per round.
+ */
+export async function runKmipBench(options: { durationMs?: number; runs?: number } = {}): Promise<KmipFigure[]> {
+  const durationMs = options.durationMs ?? 3000;
+  const runs = options.runs ?? 3;
+  const rounds: RunFigure[][] = [];
   const kpki = await startBenchServer({ KPKI_KMIP_LISTEN: "127.0.0.1:0" });
   const dir = mkdtempSync(path.join(os.tmpdir(), "kpki-kmip-bench-"));
+  let pykmip: { port: number; stop: () => Promise<void> } | undefined;
   try {
     if (kpki.kmipPort === undefined) throw new Error("kpki serve did not announce its KMIP listener");
     const admin = createClient(kpki.url, kpki.caBundle, BENCH_TOKEN, 1);
@@ -207,42 +244,61 @@ export async function runKmipBench(options: { durationMs?: number } = {}): Promi
       const response = await admin.call("POST", "/v1/certificates", { ca: "kpki-internal", keyAlgorithm: "ECDSA-P256", ...body });
       if (response.status !== 201) throw new Error(`issuing a bench certificate: ${JSON.stringify(response.body)}`);
       const issued = response.body as { certificatePem: string; chainPem: string; privateKeyPem: string };
-      return { caPem: `${issued.chainPem}${kpki.caBundle}`, certPem: issued.certificatePem, keyPem: issued.privateKeyPem };
+      return { caPem: issued.chainPem, certPem: issued.certificatePem, keyPem: issued.privateKeyPem };
     };
-    const client = await issue({ profile: "client", subject: { commonName: "bench", organization: ["admin"] } });
+    const client = { ...(await issue({ profile: "client", subject: { commonName: "bench", organization: ["admin"] } })), caPem: kpki.caBundle };
+    if (existsSync("/usr/bin/pykmip-server")) {
+      const server = await issue({ profile: "server", subject: { commonName: "pykmip-server" }, subjectAltNames: ["IP:127.0.0.1", "DNS:localhost"] });
+      pykmip = await startPykmipServer(dir, { ...server, certPem: server.certPem + server.caPem });
+    }
     admin.close();
-    figures.push(...(await measureEndpoint("kpki", kpki.kmipPort, { ...client, caPem: kpki.caBundle }, durationMs)));
-    if (!existsSync("/usr/bin/pykmip-server")) {
-      figures.push({ server: "pykmip-server", benchmark: "(all)", connections: 0, perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, note: "pykmip-server is not installed (apt-get install python3-pykmip)" });
-    } else {
-      const adminAgain = createClient(kpki.url, kpki.caBundle, BENCH_TOKEN, 1);
-      const serverCredentials = await (async () => {
-        const response = await adminAgain.call("POST", "/v1/certificates", { ca: "kpki-internal", profile: "server", keyAlgorithm: "ECDSA-P256", subject: { commonName: "pykmip-server" }, subjectAltNames: ["IP:127.0.0.1", "DNS:localhost"] });
-        if (response.status !== 201) throw new Error(`issuing the pykmip-server certificate: ${JSON.stringify(response.body)}`);
-        const issued = response.body as { certificatePem: string; chainPem: string; privateKeyPem: string };
-        return { caPem: `${issued.chainPem}`, certPem: issued.certificatePem + issued.chainPem, keyPem: issued.privateKeyPem };
-      })();
-      adminAgain.close();
-      const pykmip = await startPykmipServer(dir, serverCredentials);
-      try {
-        figures.push(...(await measureEndpoint("pykmip-server", pykmip.port, { ...client, caPem: kpki.caBundle }, durationMs)));
-      } finally {
-        await pykmip.stop();
-      }
+    for (let run = 0; run < runs; run++) {
+      const round = await measureEndpoint("kpki", kpki.kmipPort, client, durationMs);
+      if (pykmip !== undefined) round.push(...(await measureEndpoint("pykmip-server", pykmip.port, client, durationMs)));
+      rounds.push(round);
     }
   } finally {
+    await pykmip?.stop();
     await kpki.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+  const figures = combineRounds(rounds);
+  if (pykmip === undefined) {
+    figures.push({ server: "pykmip-server", benchmark: "(all)", connections: 0, perSecond: median([0]), p50Ms: 0, p99Ms: 0, errors: 0, note: "pykmip-server is not installed (apt-get install python3-pykmip)" });
   }
   return figures;
 }
 
+/** The rounds' figures as medians with spread, and pykmip-server's rows with kpki's ratio per round. */
+function combineRounds(rounds: readonly (readonly RunFigure[])[]): KmipFigure[] {
+  const key = (f: RunFigure) => `${f.server}|${f.benchmark}|${f.connections}`;
+  const first = rounds[0] ?? [];
+  return first.map((template) => {
+    const same = rounds.map((round) => round.find((f) => key(f) === key(template))).filter((f) => f !== undefined);
+    const ratios = rounds.flatMap((round) => {
+      const own = round.find((f) => key(f) === key(template));
+      const ours = round.find((f) => f.server === "kpki" && f.benchmark === template.benchmark && f.connections === template.connections);
+      return own === undefined || ours === undefined || own.note !== undefined || own.perSecond === 0 ? [] : [ours.perSecond / own.perSecond];
+    });
+    return {
+      ...template,
+      perSecond: median(same.map((f) => f.perSecond)),
+      p50Ms: median(same.map((f) => f.p50Ms)).median,
+      p99Ms: median(same.map((f) => f.p99Ms)).median,
+      errors: same.reduce((sum, f) => sum + f.errors, 0),
+      ...(template.server === "kpki" || ratios.length === 0 ? {} : { kpkiRatio: median(ratios) }),
+    };
+  });
+}
+
 export function formatKmipBench(figures: readonly KmipFigure[]): string {
   const rows = [
-    ["server", "benchmark", "connections", "ops/s", "p50 ms", "p99 ms", "errors"],
+    ["server", "benchmark", "connections", "ops/s median (min–max)", "p50 ms", "p99 ms", "errors", "kpki ÷ this"],
     ...figures.map((f) => {
       const ms = (value: number) => (f.note !== undefined || Number.isNaN(value) ? "-" : value.toFixed(2));
-      return [f.server, f.benchmark, String(f.connections), f.note ?? f.perSecond.toFixed(0), ms(f.p50Ms), ms(f.p99Ms), String(f.errors)];
+      const rate = `${f.perSecond.median.toFixed(0)} (${f.perSecond.min.toFixed(0)}–${f.perSecond.max.toFixed(0)})`;
+      const ratio = f.kpkiRatio === undefined ? "" : `${f.kpkiRatio.median.toFixed(1)}×`;
+      return [f.server, f.benchmark, String(f.connections), f.note ?? rate, ms(f.p50Ms), ms(f.p99Ms), String(f.errors), ratio];
     }),
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];

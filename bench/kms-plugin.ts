@@ -19,8 +19,9 @@ import { createLogger } from "../src/infra/logging/logger.js";
 import { RemoteKekProvider } from "../src/infra/remote-kpki/remote-kek-provider.js";
 import { startKmsPluginServer } from "../src/transports/kms-plugin/server.js";
 import { kmsV2Client, type EncryptResponse, type KmsV2Client } from "../test/helpers/kms-v2-client.js";
-import { closedLoop, createClient } from "./https-client.js";
+import { createClient, formatSpread, repeatedLoop } from "./https-client.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
+import type { Spread } from "./spread.js";
 
 export interface KmsPluginFigure {
   /** `baseline`: the same plugin with a provider that answers at once (gRPC + the KMS v2 checks only). */
@@ -29,7 +30,7 @@ export interface KmsPluginFigure {
   readonly concurrency: number;
   readonly requests: number;
   readonly errors: number;
-  readonly perSecond: number;
+  readonly perSecond: Spread;
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
@@ -68,7 +69,7 @@ async function measure(mode: KmsPluginFigure["mode"], provider: KekProvider, soc
     };
     for (const operation of ["Encrypt", "Decrypt"] as const) {
       for (const concurrency of options.concurrencies) {
-        const result = await closedLoop(concurrency, options.durationMs, send[operation]);
+        const result = await repeatedLoop(concurrency, options.durationMs, send[operation]);
         figures.push({ mode, operation, concurrency, requests: result.requests, errors: result.errors, perSecond: result.perSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
       }
     }
@@ -123,7 +124,7 @@ export async function runKmsPluginBench(options: KmsPluginBenchOptions = {}): Pr
 
 export function formatKmsPluginBench(figures: readonly KmsPluginFigure[]): string {
   const rows = [["mode", "operation", "conc.", "ops/s", "p50 ms", "p99 ms", "errors"]];
-  for (const f of figures) rows.push([f.mode, f.operation, String(f.concurrency), f.perSecond.toFixed(0), f.p50Ms.toFixed(3), f.p99Ms.toFixed(3), String(f.errors)]);
+  for (const f of figures) rows.push([f.mode, f.operation, String(f.concurrency), formatSpread(f.perSecond), f.p50Ms.toFixed(3), f.p99Ms.toFixed(3), String(f.errors)]);
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
 }

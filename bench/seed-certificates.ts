@@ -96,6 +96,8 @@ export async function seedCertificates(
     spreadDays?: number;
     /** Every this many rows one is revoked (default 20; 1 revokes them all, for CRL benchmarks). */
     revokedEvery?: number;
+    /** The first row's index (default 0): a later seed into the same inventory continues the serials. */
+    firstIndex?: number;
     onBatch?: (done: number) => void;
   },
 ): Promise<SeedResult> {
@@ -109,11 +111,12 @@ export async function seedCertificates(
   const started = performance.now();
   const database = await openSeedDatabase(target);
   try {
+    const first = options.firstIndex ?? 0;
     for (let offset = 0; offset < options.count; offset += SEED_BATCH) {
       const rows: SeedCertificate[] = [];
-      for (let i = offset; i < Math.min(options.count, offset + SEED_BATCH); i++) {
+      for (let i = first + offset; i < first + Math.min(options.count, offset + SEED_BATCH); i++) {
         const authority = options.authorities[i % options.authorities.length] as SeedAuthority;
-        const createdMs = startMs + i * stepMs;
+        const createdMs = startMs + (i - first) * stepMs;
         const { profile, validityDays } = profileAt(i);
         const commonName = `host-${i % names}.bench.internal`;
         const serialHex = "7b" + i.toString(16).padStart(18, "0");
@@ -146,6 +149,19 @@ export async function seedCertificates(
     await database.close();
   }
   return { count: options.count, start: new Date(startMs), end: now, millis: performance.now() - started };
+}
+
+/**
+ * Creates the seed's intermediate CAs over the API, each with one real certificate (whose DER every
+ * seeded row of that CA carries), so CA rows, keys and foreign keys are kpki's own.
+ */
+export async function createSeedCas(client: { call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> }, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const created = await client.call("POST", "/v1/authorities", { name, type: "intermediate", parent: "kpki-root", subject: { commonName: name }, keyAlgorithm: "ECDSA-P256" });
+    if (created.status !== 201) throw new Error(`creating ${name}: ${JSON.stringify(created.body)}`);
+    const issued = await client.call("POST", "/v1/certificates", { ca: name, profile: "server", keyAlgorithm: "ECDSA-P256", subject: { commonName: `web.${name}.bench.internal` }, subjectAltNames: [`DNS:web.${name}.bench.internal`] });
+    if (issued.status !== 201) throw new Error(`issuing from ${name}: ${JSON.stringify(issued.body)}`);
+  }
 }
 
 /** The named CAs of a kpki database, each with the DER of one certificate it issued. */
