@@ -18,6 +18,7 @@ import { createMasterKeyRing, MasterKey } from "../src/infra/crypto/master-key.j
 import { NodeRandomSource } from "../src/infra/crypto/node-random.js";
 import type { WebCryptoProvider } from "../src/infra/crypto/webcrypto-algorithms.js";
 import { WebCryptoBackend } from "../src/infra/crypto/webcrypto-backend.js";
+import { textTable } from "./table.js";
 
 /** One measured figure. */
 export interface Result {
@@ -229,8 +230,7 @@ export function formatCryptoBackendBench(results: readonly Result[]): string {
       results.find((r) => r.provider === p && r.operation === operation && r.algorithm === algorithm && String(r.concurrency) === concurrency);
     table.push([operation, algorithm, concurrency, ...providers.map((p) => cell(of(p)))]);
   }
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? "").length))) ?? [];
-  return table.map((line) => line.map((text, i) => text.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  return textTable(table);
 }
 
 function formatRate(perSecond: number): string {

@@ -26,6 +26,7 @@ import { createSeedCas, seedAuthorities, seedCertificates } from "./seed-certifi
 import { DAY_MS } from "./seed-database.js";
 import { seedManagedObjects } from "./seed-managed-objects.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
+import { textTable } from "./table.js";
 
 type HttpsClient = ReturnType<typeof createClient>;
 
@@ -198,10 +199,9 @@ export function formatInventoryScaleBench(result: InventoryScaleResult): string 
     ["query", "items", "HTTPS p50 ms", "HTTPS p99 ms", "PostgreSQL ms", "under 50 ms"],
     ...result.figures.map((f) => [f.query, String(f.items), f.p50Ms.toFixed(2), f.p99Ms.toFixed(2), f.databaseMs.toFixed(2), f.p99Ms < 50 ? "yes" : f.p50Ms < 50 ? "p50 only" : "NO"]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return [
     `inventory at scale (PostgreSQL): ${result.certificates} certificates + ${result.managedObjects} managed objects, sequential over HTTPS; load after ${result.loadAverage.map((l) => l.toFixed(1)).join(" ")}`,
-    ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")),
+    textTable(rows, "  "),
   ].join("\n");
 }
 

@@ -10,6 +10,7 @@ import { createClient, formatSpread, median, repeatedLoop, type RepeatedResult }
 import { seedManagedObjects } from "./seed-managed-objects.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 import type { Spread } from "./spread.js";
+import { textTable } from "./table.js";
 
 export interface KeyServiceFigure {
   readonly benchmark: string;
@@ -84,6 +85,5 @@ export function formatKeyServiceBench(figures: readonly KeyServiceFigure[]): str
 /** A titled table of ops/s and latency figures (the key-service and revocation benches). */
 export function formatOpsFigures(title: string, figures: readonly KeyServiceFigure[]): string {
   const rows = [["benchmark", "conc.", "ops/s median (min–max)", "p50 ms", "p99 ms"], ...figures.map((f) => [f.benchmark, String(f.concurrency), formatSpread(f.perSecond), f.p50Ms.toFixed(2), f.p99Ms.toFixed(2)])];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return [title, ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "))].join("\n");
+  return [title, textTable(rows, "  ")].join("\n");
 }

@@ -19,6 +19,7 @@ import { createClient, median } from "./https-client.js";
 import { freePort, stopPeer, waitForPort } from "./peer-process.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 import type { Spread } from "./spread.js";
+import { textTable } from "./table.js";
 
 export interface KmipFigure {
   readonly server: "kpki" | "pykmip-server";
@@ -301,8 +302,7 @@ export function formatKmipBench(figures: readonly KmipFigure[]): string {
       return [f.server, f.benchmark, String(f.connections), f.note ?? rate, ms(f.p50Ms), ms(f.p99Ms), String(f.errors), ratio];
     }),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return ["KMIP over mutual TLS (TTLV, KMIP 1.4), kpki vs pykmip-server", ...rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "))].join("\n");
+  return ["KMIP over mutual TLS (TTLV, KMIP 1.4), kpki vs pykmip-server", textTable(rows, "  ")].join("\n");
 }
 
 if (process.argv[1]?.endsWith("bench/kmip.ts") === true) {

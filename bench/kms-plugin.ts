@@ -22,6 +22,7 @@ import { kmsV2Client, type EncryptResponse, type KmsV2Client } from "../test/hel
 import { createClient, formatSpread, repeatedLoop } from "./https-client.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 import type { Spread } from "./spread.js";
+import { textTable } from "./table.js";
 
 export interface KmsPluginFigure {
   /** `baseline`: the same plugin with a provider that answers at once (gRPC + the KMS v2 checks only). */
@@ -125,6 +126,5 @@ export async function runKmsPluginBench(options: KmsPluginBenchOptions = {}): Pr
 export function formatKmsPluginBench(figures: readonly KmsPluginFigure[]): string {
   const rows = [["mode", "operation", "conc.", "ops/s", "p50 ms", "p99 ms", "errors"]];
   for (const f of figures) rows.push([f.mode, f.operation, String(f.concurrency), formatSpread(f.perSecond), f.p50Ms.toFixed(3), f.p99Ms.toFixed(3), String(f.errors)]);
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
+  return textTable(rows);
 }
