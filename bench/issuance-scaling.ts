@@ -9,7 +9,7 @@
 import path from "node:path";
 import { parseDatabaseUrl } from "../src/infra/prisma/database-url.js";
 import { makeCsrs } from "./csrs.js";
-import { closedLoop, createClient, median } from "./https-client.js";
+import { createClient, repeatedLoop } from "./https-client.js";
 import { createSeedCas, seedAuthorities, seedCertificates } from "./seed-certificates.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 import type { Spread } from "./spread.js";
@@ -55,19 +55,16 @@ export async function runIssuanceScalingBench(options: { sizes?: readonly number
       log(`  inventory ${size}: seeded ${grow} certificates in ${(seed.millis / 1000).toFixed(1)} s`);
       const client = createClient(server.url, server.caBundle, BENCH_TOKEN, concurrency);
       const send = async (i: number) => (await client.call("POST", "/v1/certificates", { ca: "scale-signer", profile: "client", csr: csrs[i % csrs.length] })).status === 201;
-      const warm = await closedLoop(concurrency, 500, send);
-      const results = [];
-      for (let run = 0; run < runs; run++) results.push(await closedLoop(concurrency, durationMs, send));
+      const result = await repeatedLoop(concurrency, durationMs, send, runs);
       client.close();
-      issued += warm.requests + results.reduce((sum, r) => sum + r.requests, 0);
-      const middle = [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)];
+      issued += result.requests; // (and the warm-up's few: the sizes are approximate by that much)
       figures.push({
         inventory: size,
         concurrency,
-        perSecond: median(results.map((r) => r.perSecond)),
-        p50Ms: middle?.p50Ms ?? 0,
-        p99Ms: middle?.p99Ms ?? 0,
-        errors: results.reduce((sum, r) => sum + r.errors, 0),
+        perSecond: result.perSecond,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        errors: result.errors,
         seedSeconds: seed.millis / 1000,
       });
     }

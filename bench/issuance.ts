@@ -4,7 +4,7 @@
  * concurrencies; and server-side key generation latency per key type. Run per WebCrypto provider.
  */
 import { makeCsrs } from "./csrs.js";
-import { closedLoop, createClient, median } from "./https-client.js";
+import { closedLoop, createClient, median, summariseRuns } from "./https-client.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 
 export interface IssuanceFigure {
@@ -52,16 +52,16 @@ export async function runIssuanceBench(provider: "node" | "peculiar", options: I
           results.push({ ...result, cpuMs: ((server.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, result.requests) });
         }
         client.close();
-        const middle = [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)] ?? results[0];
+        const summary = summariseRuns(results);
         figures.push({
           provider,
           benchmark,
           concurrency,
-          perSecond: median(results.map((r) => r.perSecond)),
-          p50Ms: middle?.p50Ms ?? 0,
-          p99Ms: middle?.p99Ms ?? 0,
+          perSecond: summary.perSecond,
+          p50Ms: summary.p50Ms,
+          p99Ms: summary.p99Ms,
           serverCpuMsPerRequest: median(results.map((r) => r.cpuMs)).median,
-          errors: results.reduce((sum, r) => sum + r.errors, 0),
+          errors: summary.errors,
         });
       }
     }
