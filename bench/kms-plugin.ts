@@ -3,14 +3,17 @@
  * client (from the upstream proto) over the unix socket, sequential and with 8 concurrent callers,
  * in both modes — in-process (the plugin on its own SQLite database) and remote (the plugin calling
  * a `kpki serve` process over HTTPS with keep-alive). ARCHITECTURE.md §5 target: p99 under 1 ms
- * in-process. The gRPC client and the plugin share this process (one event loop), so the figures
- * include both sides' CPU; in remote mode the REST server is a separate process. The `baseline`
+ * in-process. The gRPC client runs in a process of its own (as kube-apiserver does) on the same
+ * cores; in remote mode the REST server is a
+ * separate process. The `baseline`
  * rows are the same plugin with a provider that answers at once: the cost of gRPC over the socket.
  */
 import { randomBytes } from "node:crypto";
+import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { openRuntime, type Runtime } from "../src/app.js";
 import { loadConfig } from "../src/config/load-config.js";
 import { LOCAL_OPERATOR } from "../src/core/access/index.js";
@@ -18,8 +21,8 @@ import { InProcessKekProvider, KekService, type KekProvider } from "../src/core/
 import { createLogger } from "../src/infra/logging/logger.js";
 import { RemoteKekProvider } from "../src/infra/remote-kpki/remote-kek-provider.js";
 import { startKmsPluginServer } from "../src/transports/kms-plugin/server.js";
-import { kmsV2Client, type EncryptResponse, type KmsV2Client } from "../test/helpers/kms-v2-client.js";
-import { createClient, formatSpread, repeatedLoop } from "./https-client.js";
+import { createClient, formatSpread, RUNS } from "./https-client.js";
+import type { KmsClientJob, KmsClientResult } from "./kms-client-process.js";
 import { BENCH_TOKEN, startBenchServer } from "./server-process.js";
 import type { Spread } from "./spread.js";
 import { textTable } from "./table.js";
@@ -46,36 +49,30 @@ const KEY = "bench-kek";
 const WARM_UP_CALLS = 2000;
 const DECRYPT_POOL = 256;
 
+/** Runs the client side in a process of its own (bench/kms-client-process.ts) and waits for its results. */
+function inClientProcess(job: KmsClientJob): Promise<KmsClientResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL("./kms-client-process.ts", import.meta.url)), { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.once("message", (message: { results?: KmsClientResult[]; error?: string }) => {
+      if (message.results !== undefined) resolve(message.results);
+      else reject(new Error(`KMS v2 client process: ${message.error ?? "no result"}`));
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`KMS v2 client process exited with ${code} before answering`)));
+    child.send(job);
+  });
+}
+
 /** Runs every case against one plugin; the provider is already set up. */
 async function measure(mode: KmsPluginFigure["mode"], provider: KekProvider, socketDir: string, options: Required<KmsPluginBenchOptions>): Promise<KmsPluginFigure[]> {
   const plugin = await startKmsPluginServer({ endpoint: `unix://${path.join(socketDir, `${mode}.sock`)}`, kek: new KekService(provider, KEY), logger: createLogger("silent") });
-  const client: KmsV2Client = kmsV2Client(plugin.socketPath);
   const figures: KmsPluginFigure[] = [];
   try {
-    const status = await client.status();
-    if (status.healthz !== "ok") throw new Error(`plugin not healthy: ${status.healthz}`);
-    const wraps: EncryptResponse[] = [];
-    for (let i = 0; i < WARM_UP_CALLS; i++) {
-      const wrap = await client.encrypt(randomBytes(32));
-      if (wraps.length < DECRYPT_POOL) wraps.push(wrap);
-      await client.decrypt({ ciphertext: wrap.ciphertext, key_id: wrap.key_id, annotations: wrap.annotations });
-    }
-    const seeds = Array.from({ length: 1024 }, () => randomBytes(32));
-    const send = {
-      Encrypt: (i: number) => client.encrypt(seeds[i % seeds.length]!).then(() => true, () => false),
-      Decrypt: (i: number) => {
-        const wrap = wraps[i % wraps.length]!;
-        return client.decrypt({ ciphertext: wrap.ciphertext, key_id: wrap.key_id, annotations: wrap.annotations }).then(() => true, () => false);
-      },
-    };
-    for (const operation of ["Encrypt", "Decrypt"] as const) {
-      for (const concurrency of options.concurrencies) {
-        const result = await repeatedLoop(concurrency, options.durationMs, send[operation]);
-        figures.push({ mode, operation, concurrency, requests: result.requests, errors: result.errors, perSecond: result.perSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
-      }
+    const job: KmsClientJob = { socketPath: plugin.socketPath, warmUpCalls: WARM_UP_CALLS, decryptPool: DECRYPT_POOL, durationMs: options.durationMs, concurrencies: options.concurrencies, runs: RUNS };
+    for (const { operation, concurrency, result } of await inClientProcess(job)) {
+      figures.push({ mode, operation, concurrency, requests: result.requests, errors: result.errors, perSecond: result.perSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
     }
   } finally {
-    client.close();
     await plugin.stop();
   }
   return figures;
