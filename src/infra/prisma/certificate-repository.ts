@@ -139,8 +139,8 @@ export class PrismaCertificateRepository implements CertificateRepository {
 
   /**
    * The rows after the cursor in (notAfter, id) order. `notAfter >= a` is a range of the (status,
-   * notAfter, id) index, so the walk starts at the cursor; the OR (which no planner turns into a
-   * range) only drops the cursor's own notAfter up to its id.
+   * notAfter, id) index, so the walk starts at the cursor; the OR, checked on the rows the walk
+   * meets, only drops those of the cursor's own notAfter up to its id.
    */
   private async afterInExpiryOrder(after: CertificateId): Promise<Prisma.CertificateWhereInput> {
     const cursor = await this.db.certificate.findUnique({ where: { id: after }, select: { notAfter: true } });
