@@ -81,8 +81,11 @@ interface MeasuredQuery {
   readonly repository: (r: ExplainingRepositories) => Promise<unknown>;
 }
 
-/** The queries measured, given the seeded size, the CAs' ids, the time of the seed and a cursor at ~90%. */
-function queries(scale: number, caIds: readonly string[], now: Date, deepCursor: string): MeasuredQuery[] {
+/**
+ * The queries measured, given the seeded size, the CAs' ids, the time of the seed, a cursor at ~90%
+ * of the inventory and one about half-way through the active certificates (soonest expiry first).
+ */
+function queries(scale: number, caIds: readonly string[], now: Date, deepCursor: string, activeCursor: string): MeasuredQuery[] {
   const soon = new Date(now.getTime() + 7 * DAY_MS);
   const far = new Date(now.getTime() + 365 * DAY_MS);
   const iso = (date: Date) => encodeURIComponent(date.toISOString());
@@ -97,6 +100,7 @@ function queries(scale: number, caIds: readonly string[], now: Date, deepCursor:
     { query: "certificates by commonName", path: `/v1/certificates?commonName=${cn}`, repository: list({ commonName: cn }) },
     { query: "certificates by commonName, no match", path: "/v1/certificates?commonName=absent.bench.internal", repository: list({ commonName: "absent.bench.internal" }) },
     { query: "certificates status=active", path: "/v1/certificates?status=active&limit=50", repository: list({ status: "active" }) },
+    { query: "certificates status=active, cursor half-way", path: `/v1/certificates?status=active&cursor=${activeCursor}&limit=50`, repository: list({ status: "active", after: activeCursor as CertificateId }) },
     { query: "certificates status=revoked", path: "/v1/certificates?status=revoked&limit=50", repository: list({ status: "revoked" }) },
     { query: "certificates status=expired", path: "/v1/certificates?status=expired&limit=50", repository: list({ status: "expired" }) },
     { query: "certificates CA + profile + status=active", path: "/v1/certificates?ca=bench-ca-1&profile=server&status=active&limit=50", repository: list({ caId: ca(1), profile: "server", status: "active" }) },
@@ -176,10 +180,15 @@ export async function runInventoryScaleBench(
       const seedSeconds = options.database === undefined ? await seedInventory(client, url, scale, now, log) : { certificates: 0, managedObjects: 0, analyze: 0 };
       const authorities = await seedAuthorities(parseDatabaseUrl(url, process.cwd()), CAS);
       const [deep] = await sqlRows<{ id: string }>(`SELECT "id" FROM "certificates" ORDER BY "id" OFFSET ${Math.floor(scale * 0.9)} LIMIT 1`, url);
+      // Active certificates are ~40% of the seed: an offset of 20% is about half-way through them.
+      const [halfActive] = await sqlRows<{ id: string }>(
+        `SELECT "id" FROM "certificates" WHERE "status" = 'active' AND "notAfter" > '${now.toISOString()}' ORDER BY "notAfter", "id" OFFSET ${Math.floor(scale * 0.2)} LIMIT 1`,
+        url,
+      );
       const repositories = await openExplainingRepositories(url);
       const figures: InventoryScaleFigure[] = [];
       try {
-        for (const measured of queries(scale, authorities.map((a) => a.id), now, deep?.id ?? "")) figures.push(await measure(client, repositories, measured, samples));
+        for (const measured of queries(scale, authorities.map((a) => a.id), now, deep?.id ?? "", halfActive?.id ?? "")) figures.push(await measure(client, repositories, measured, samples));
       } finally {
         await repositories.close();
         client.close();

@@ -382,7 +382,9 @@ describe("the inventory", () => {
     expect(expired.items[0]?.status).toBe("expired");
     expect(Date.parse(expired.items[0]?.notAfter ?? "")).toBeLessThan(Date.now());
     const active = await list({ ca: INVENTORY_CA, status: "active" });
-    expect(idsOf(active)).toEqual(plan.map((p) => idOf(p.label)));
+    // Active listings come soonest expiry first (the plan issues them in another order).
+    const byExpiry = plan.map((p) => issued.get(p.label)).sort((a, b) => Date.parse(a?.notAfter ?? "") - Date.parse(b?.notAfter ?? "") || (a?.id ?? "").localeCompare(b?.id ?? ""));
+    expect(idsOf(active)).toEqual(byExpiry.map((c) => c?.id));
     expect(active.items.every((c) => c.status === "active")).toBe(true);
     expect(idsOf(await list({ ca: INVENTORY_CA, status: "revoked" }))).toEqual([]);
     expect((await inventoryEntry(expiredId)).status).toBe("expired");

@@ -11,6 +11,7 @@ import type { ManagedObject } from "../../src/core/kms/managed-object.js";
 import type { DateRange, LocateQuery } from "../../src/core/kms/ports.js";
 import { newId } from "../../src/core/shared/ids.js";
 import { NodeRandomSource } from "../../src/infra/crypto/node-random.js";
+import { locateUidsSql } from "../../src/infra/prisma/managed-object-locate.js";
 import { startTestRuntime, type TestRuntime } from "../helpers/runtime.js";
 
 const NOW = new Date("2027-01-01T00:00:00.000Z");
@@ -303,6 +304,18 @@ describe("locate", () => {
     if (state !== "Destroyed Compromised") expect(want.length).toBeGreaterThan(0);
     expect((await locateAll(q, 500)).uids).toEqual(want);
     expect((await locateAll({ ...q, customAttribute: { name: "x-suite", value: "state-matrix" } }, 7)).uids).toEqual(want.filter((uid) => stored.get(uid)?.customAttributes["x-suite"] === "state-matrix"));
+  });
+
+  // Locate looks up overtaken branches' uids first; past OVERTAKEN_LOOKUP_MAX of them (the
+  // lifecycle job is behind) the page query evaluates those branches itself: that path too.
+  it.each(STATES.map((state) => ({ state })))("effective state $state, overtaken branches inside the page query", async ({ state }) => {
+    const want = expected({ state, now: NOW });
+    for (const [limit, after] of [[500, undefined], [3, want[1]]] as const) {
+      const query = { state, now: NOW, limit, ...(after === undefined ? {} : { after }) };
+      const rows = await t.runtime.storage.db.$queryRaw<{ uid: string }[]>(locateUidsSql(query));
+      const from = after === undefined ? 0 : want.indexOf(after) + 1;
+      expect(rows.map((row) => row.uid)).toEqual(want.slice(from, from + limit + 1));
+    }
   });
 
   const filters: { name: string; q: Omit<LocateQuery, "limit" | "now"> }[] = [

@@ -108,11 +108,13 @@ describe("an existing cluster when migration 0006 runs", () => {
     await db.$executeRawUnsafe(`ALTER TABLE "clusters" DROP COLUMN "serviceAccountKeyOverlapSeconds"`);
     await db.$executeRawUnsafe(`ALTER TABLE "clusters" DROP COLUMN "serviceAccountKeyRotationPeriodSeconds"`);
     // Later migrations go too (the migrator applies in order only): 0007 added two tables, 0008 a
-    // column of one of them.
+    // column of one of them, 0009 replaced an index of certificates.
     await db.$executeRawUnsafe(`DROP TABLE "cluster_encryption_keys"`);
     await db.$executeRawUnsafe(`DROP TABLE "cluster_encryption"`);
+    await db.$executeRawUnsafe(`DROP INDEX "certificates_status_notAfter_id_idx"`);
+    await db.$executeRawUnsafe(`CREATE INDEX "certificates_status_notAfter_idx" ON "certificates"("status", "notAfter")`);
     const removed = await db.$executeRawUnsafe(`DELETE FROM "kpki_schema_migrations" WHERE "name" >= '0006_'`);
-    expect(removed).toBe(3);
+    expect(removed).toBe(4);
     await t.close({ keepData: true });
     t = await startTestRuntime({ reuse: { database: t.database, dataDir: t.dataDir } });
 

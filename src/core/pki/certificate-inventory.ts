@@ -25,7 +25,10 @@ export interface ExpirySnapshot {
   readonly expiringWithin: readonly { readonly seconds: number; readonly count: number }[];
 }
 
-/** Read side of the certificate inventory: filtered, keyset-paginated listing and lookup. */
+/**
+ * Read side of the certificate inventory: filtered, keyset-paginated listing (issuance order;
+ * active certificates soonest expiry first, see CertificateQuery) and lookup.
+ */
 export class CertificateInventory {
   constructor(private readonly deps: { readonly uow: UnitOfWork<PkiRepositories>; readonly clock: Clock }) {}
 

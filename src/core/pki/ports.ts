@@ -18,7 +18,12 @@ export interface AuthorityRepository {
   list(): Promise<readonly CertificateAuthority[]>;
 }
 
-/** Filters for the certificate inventory; all optional, combined with AND. */
+/**
+ * Filters for the certificate inventory; all optional, combined with AND. The page order is
+ * issuance order (id), except with `status: "active"`: soonest expiry first (notAfter, then id),
+ * the order an operator renews in, and the one an index can deliver when the matching rows are
+ * the most recent ones of a long history.
+ */
 export interface CertificateQuery {
   readonly caId?: CaId;
   readonly profile?: string;
@@ -39,6 +44,7 @@ export interface CertificateRepository {
   findById(id: CertificateId): Promise<IssuedCertificate | undefined>;
   findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined>;
   findBySerial(caId: CaId, serialHex: string): Promise<IssuedCertificate | undefined>;
+  /** One page in the order CertificateQuery describes; `nextCursor` is the last item's id. */
   list(query: CertificateQuery): Promise<Page<IssuedCertificate>>;
   /** Marks an active certificate revoked; false when it was already revoked (nothing changed). */
   markRevoked(id: CertificateId, revokedAt: Date, reasonCode: number): Promise<boolean>;

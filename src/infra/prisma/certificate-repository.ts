@@ -1,4 +1,5 @@
 import type { KeyAlgorithm } from "../../core/crypto/algorithms.js";
+import { invalidInput } from "../../core/shared/domain-error.js";
 import type { CaId, CertificateId } from "../../core/shared/ids.js";
 import type { Page } from "../../core/shared/page.js";
 import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate, RevokedEntry } from "../../core/pki/index.js";
@@ -31,7 +32,12 @@ function toDomain(row: CertificateRow): IssuedCertificate {
   };
 }
 
-/** The certificate inventory in `certificates`. Listing is keyset-paginated by id (UUIDv7 = age). */
+/**
+ * The certificate inventory in `certificates`. Listing is keyset-paginated by id (UUIDv7 = age),
+ * except active listings: soonest expiry first, (notAfter, id), walked on the (status, notAfter, id)
+ * index. In id order the active rows are the recent end of the history, so a filtered active
+ * listing read (and dropped) most of the table before its first page.
+ */
 export class PrismaCertificateRepository implements CertificateRepository {
   constructor(private readonly db: DatabaseTransaction) {}
 
@@ -113,20 +119,34 @@ export class PrismaCertificateRepository implements CertificateRepository {
   }
 
   async list(query: CertificateQuery): Promise<Page<IssuedCertificate>> {
+    const bySoonestExpiry = query.status === "active";
+    const and: Prisma.CertificateWhereInput[] = [];
+    if (query.expiringBefore !== undefined) and.push({ notAfter: { lt: query.expiringBefore } });
+    if (query.after !== undefined) and.push(bySoonestExpiry ? await this.afterInExpiryOrder(query.after) : { id: { gt: query.after } });
     const where: Prisma.CertificateWhereInput = {
       ...(query.caId === undefined ? {} : { caId: query.caId }),
       ...(query.profile === undefined ? {} : { profile: query.profile }),
       ...(query.commonName === undefined ? {} : { commonName: query.commonName }),
       ...statusFilter(query.status, query.now),
-      ...(query.after === undefined ? {} : { id: { gt: query.after } }),
+      ...(and.length === 0 ? {} : { AND: and }),
     };
-    if (query.expiringBefore !== undefined) {
-      where.AND = [{ notAfter: { lt: query.expiringBefore } }];
-    }
-    const rows = await this.db.certificate.findMany({ where, orderBy: { id: "asc" }, take: query.limit + 1 });
+    const orderBy: Prisma.CertificateOrderByWithRelationInput[] = bySoonestExpiry ? [{ notAfter: "asc" }, { id: "asc" }] : [{ id: "asc" }];
+    const rows = await this.db.certificate.findMany({ where, orderBy, take: query.limit + 1 });
     const items = rows.slice(0, query.limit).map(toDomain);
     const last = items.at(-1);
     return rows.length > query.limit && last !== undefined ? { items, nextCursor: last.id } : { items };
+  }
+
+  /**
+   * The rows after the cursor in (notAfter, id) order. `notAfter >= a` is a range of the (status,
+   * notAfter, id) index, so the walk starts at the cursor; the OR, checked on the rows the walk
+   * meets, only drops those of the cursor's own notAfter up to its id.
+   */
+  private async afterInExpiryOrder(after: CertificateId): Promise<Prisma.CertificateWhereInput> {
+    const cursor = await this.db.certificate.findUnique({ where: { id: after }, select: { notAfter: true } });
+    // Certificates are never deleted, so an id this API returned always exists.
+    if (cursor === null) throw invalidInput("cursor", "not a cursor returned by this API");
+    return { notAfter: { gte: cursor.notAfter }, OR: [{ notAfter: { gt: cursor.notAfter } }, { id: { gt: after } }] };
   }
 }
 

@@ -7,7 +7,7 @@ import type { KeyMaterialId } from "../../core/shared/ids.js";
 import type { Page } from "../../core/shared/page.js";
 import type { KeyMaterial } from "./generated/sqlite/client.js";
 import { PrismaKeyMaterialRepository } from "./key-material-repository.js";
-import { locateUidsSql } from "./managed-object-locate.js";
+import { locateUidsSql, OVERTAKEN_LOOKUP_MAX, overtakenLookupsSql } from "./managed-object-locate.js";
 import { keyMaterialIdOf, linkKey, managedObjectFromRow, mutableColumns, setRows, WITH_SETS, type ManagedObjectRowWithSets } from "./managed-object-rows.js";
 import type { DatabaseProvider, DatabaseTransaction } from "./prisma-client.js";
 import { uniquely } from "./prisma-errors.js";
@@ -148,7 +148,12 @@ export class PrismaManagedObjectRepository implements ManagedObjectRepository {
 
   /** One query finds the page's uids through the indexes (managed-object-locate.ts), the next reads them. */
   async locate(query: LocateQuery): Promise<Page<ManagedObject>> {
-    const found = await this.db.$queryRaw<{ uid: string }[]>(locateUidsSql(query));
+    const overtaken = new Map<number, readonly string[]>();
+    for (const lookup of overtakenLookupsSql(query)) {
+      const rows = await this.db.$queryRaw<{ uid: string }[]>(lookup.sql);
+      if (rows.length <= OVERTAKEN_LOOKUP_MAX) overtaken.set(lookup.branch, rows.map((row) => row.uid));
+    }
+    const found = await this.db.$queryRaw<{ uid: string }[]>(locateUidsSql(query, overtaken));
     const uids = found.slice(0, query.limit).map((row) => row.uid);
     if (uids.length === 0) return { items: [] };
     const rows = await this.db.managedObject.findMany({ where: { uid: { in: uids } }, orderBy: { uid: "asc" }, include: WITH_SETS });

@@ -98,11 +98,11 @@ export function registerCertCommands(program: Command, io: CliOutput, env: NodeJ
   withRemoteOptions(
     cert
       .command("list")
-      .description("list the certificate inventory")
+      .description("list the certificate inventory, oldest first (with --status active: soonest expiry first)")
       .option("--ca <name>", "issued by this CA")
       .option("--profile <name>", "of this profile")
       .option("--cn <commonName>", "with this common name")
-      .option("--status <status>", "active, revoked or expired")
+      .option("--status <status>", "active (listed soonest expiry first), revoked or expired")
       .option("--expiring-within <duration>", "expiring within, e.g. 30d")
       .option("--limit <n>", "page size (1–500)", "100")
       .option("--all", "follow every page")
