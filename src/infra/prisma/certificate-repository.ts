@@ -35,11 +35,11 @@ function toDomain(row: CertificateRow): IssuedCertificate {
 export class PrismaCertificateRepository implements CertificateRepository {
   constructor(private readonly db: DatabaseTransaction) {}
 
-  async create(c: IssuedCertificate): Promise<void> {
+  async create(certificates: readonly IssuedCertificate[]): Promise<void> {
     await uniquely(
       () =>
-        this.db.certificate.create({
-          data: {
+        this.db.certificate.createMany({
+          data: certificates.map((c) => ({
             id: c.id,
             caId: c.caId,
             serialHex: c.serialHex,
@@ -58,9 +58,9 @@ export class PrismaCertificateRepository implements CertificateRepository {
             idempotencyKey: c.idempotencyKey ?? null,
             requestHash: c.requestHash ?? null,
             createdAt: c.createdAt,
-          },
+          })),
         }),
-      `certificate serial ${c.serialHex} or idempotency key already used`,
+      certificates.length === 1 ? `certificate serial ${certificates[0]?.serialHex ?? ""} or idempotency key already used` : "a certificate serial or idempotency key already used",
     );
   }
 
