@@ -119,4 +119,15 @@ describe("group commit of concurrent issuances", () => {
     expect(await t.runtime.storage.db.certificate.count({ where: { idempotencyKey: key } })).toBe(1);
     expect((await verifyAuditChain(t.runtime.storage.db)).problems).toEqual([]);
   });
+
+  it("an append larger than one INSERT takes (1,200 entries, chunked) keeps every entry, in order, chain intact", async () => {
+    const before = await headSeq();
+    const at = t.runtime.clock.now();
+    await t.runtime.uow.run(async (r) => {
+      for (let i = 0; i < 1200; i++) await r.audit.record({ actor: "test", action: "test.bulk", target: `bulk:${i}`, result: "success", details: { i } }, at);
+    });
+    const rows = await t.runtime.storage.db.auditEvent.findMany({ where: { seq: { gt: before } }, orderBy: { seq: "asc" } });
+    expect(rows.map((row) => row.target)).toEqual(Array.from({ length: 1200 }, (_, i) => `bulk:${i}`));
+    expect((await verifyAuditChain(t.runtime.storage.db)).problems).toEqual([]);
+  });
 });

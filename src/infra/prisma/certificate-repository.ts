@@ -4,6 +4,7 @@ import type { Page } from "../../core/shared/page.js";
 import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate, RevokedEntry } from "../../core/pki/index.js";
 import { Prisma, type Certificate as CertificateRow } from "./generated/sqlite/client.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
+import { chunks, MAX_ROWS_PER_INSERT } from "./raw-insert.js";
 import { uniquely } from "./prisma-errors.js";
 
 function toDomain(row: CertificateRow): IssuedCertificate {
@@ -40,15 +41,17 @@ export class PrismaCertificateRepository implements CertificateRepository {
   // adapters encode the values as for a typed query (dates, bytes, booleans), and a unique
   // violation is recognised in its raw form (prisma-errors.ts).
   async create(certificates: readonly IssuedCertificate[]): Promise<void> {
-    const rows = certificates.map(
-      (c) =>
-        Prisma.sql`(${c.id}, ${c.caId}, ${c.serialHex}, ${c.profile}, ${c.subject}, ${c.commonName ?? null}, ${JSON.stringify(c.subjectAltNames)}, ${c.keyAlgorithm}, ${c.status}, ${c.notBefore}, ${c.notAfter}, ${Buffer.from(c.der)}, ${c.fingerprintSha256}, ${c.requestedBy}, ${c.serverGeneratedKey}, ${c.idempotencyKey ?? null}, ${c.requestHash ?? null}, ${c.createdAt})`,
-    );
-    await uniquely(
-      () =>
-        this.db.$executeRaw`INSERT INTO "certificates" ("id", "caId", "serialHex", "profile", "subject", "commonName", "subjectAltNames", "keyAlgorithm", "status", "notBefore", "notAfter", "der", "fingerprintSha256", "requestedBy", "serverGeneratedKey", "idempotencyKey", "requestHash", "createdAt") VALUES ${Prisma.join(rows)}`,
-      certificates.length === 1 ? `certificate serial ${certificates[0]?.serialHex ?? ""} or idempotency key already used` : "a certificate serial or idempotency key already used",
-    );
+    for (const chunk of chunks(certificates, MAX_ROWS_PER_INSERT)) {
+      const rows = chunk.map(
+        (c) =>
+          Prisma.sql`(${c.id}, ${c.caId}, ${c.serialHex}, ${c.profile}, ${c.subject}, ${c.commonName ?? null}, ${JSON.stringify(c.subjectAltNames)}, ${c.keyAlgorithm}, ${c.status}, ${c.notBefore}, ${c.notAfter}, ${Buffer.from(c.der)}, ${c.fingerprintSha256}, ${c.requestedBy}, ${c.serverGeneratedKey}, ${c.idempotencyKey ?? null}, ${c.requestHash ?? null}, ${c.createdAt})`,
+      );
+      await uniquely(
+        () =>
+          this.db.$executeRaw`INSERT INTO "certificates" ("id", "caId", "serialHex", "profile", "subject", "commonName", "subjectAltNames", "keyAlgorithm", "status", "notBefore", "notAfter", "der", "fingerprintSha256", "requestedBy", "serverGeneratedKey", "idempotencyKey", "requestHash", "createdAt") VALUES ${Prisma.join(rows)}`,
+        certificates.length === 1 ? `certificate serial ${certificates[0]?.serialHex ?? ""} or idempotency key already used` : "a certificate serial or idempotency key already used",
+      );
+    }
   }
 
   async findById(id: CertificateId): Promise<IssuedCertificate | undefined> {
