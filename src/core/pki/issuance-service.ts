@@ -1,6 +1,7 @@
 import type { KeyAlgorithm } from "../crypto/algorithms.js";
 import type { CryptoBackend } from "../crypto/crypto-backend.js";
 import type { Clock } from "../shared/clock.js";
+import { GroupCommit, type GroupCommitOptions } from "../shared/group-commit.js";
 import { DomainError, invalidInput, isDomainError } from "../shared/domain-error.js";
 import type { CaId } from "../shared/ids.js";
 import type { RandomSource } from "../shared/random.js";
@@ -81,12 +82,20 @@ export interface IssueResult {
   readonly replayed: boolean;
 }
 
+/** One request's certificates waiting to be stored; they commit together or not at all. */
+interface PendingStore {
+  readonly context: RequestContext;
+  readonly certificates: readonly { readonly certificate: IssuedCertificate; readonly caName: string }[];
+}
+
 /**
  * Issues end-entity certificates: checks each request against its profile, builds and signs the
  * certificate, and stores it with its audit record in one transaction (a batch: all in one).
+ * Concurrent requests share that transaction (group commit); each is answered after it committed.
  */
 export class IssuanceService {
   private readonly issuers: IssuerCache;
+  private readonly commits: GroupCommit<PendingStore>;
 
   constructor(
     private readonly deps: {
@@ -99,9 +108,12 @@ export class IssuanceService {
       readonly revocationPointers?: RevocationPointers;
       /** Counts issued certificates by CA and profile (none when absent). */
       readonly metrics?: OperationMetrics;
+      /** How concurrent stores are grouped into one transaction (DEFAULT_GROUP_COMMIT when absent). */
+      readonly groupCommit?: GroupCommitOptions;
     },
   ) {
     this.issuers = new IssuerCache(deps.uow, deps.clock);
+    this.commits = new GroupCommit((stores) => this.storeAll(stores), deps.groupCommit);
   }
 
   /** Issues under a named (generic) profile: sign a CSR or generate the key here. */
@@ -114,46 +126,49 @@ export class IssuanceService {
     }
     assertTtl(request.ttlSeconds);
     const requestHash = request.idempotencyKey === undefined ? undefined : hashIssueRequest(request);
-    if (request.idempotencyKey !== undefined) {
-      const earlier = await this.replay(context, request.idempotencyKey, requestHash);
-      if (earlier !== undefined) return earlier;
-    }
-
-    const csr = request.csrDer === undefined ? undefined : parseCertificateRequest(request.csrDer);
-    const keyAlgorithm = csr?.publicKeyAlgorithm ?? request.keyAlgorithm;
-    if (keyAlgorithm === undefined) throw invalidInput("keyAlgorithm", "missing");
-    const plan = planIssuance(await this.genericIssuer(request.ca), this.deps.profiles.get(request.profile), {
-      keyAlgorithm,
-      subjectDer: request.subject !== undefined ? encodeName(request.subject) : (csr?.subject.der ?? encodeName({})),
-      subjectAltNames: request.subjectAltNames ?? csr?.requestedExtensions.subjectAltNames ?? [],
-      requestedExtensions: csr?.requestedExtensions ?? {},
-    }, this.deps.clock.now(), request.ttlSeconds);
-    assertNoCredentialMinting(context, plan.issuer.ca.internal, plan.subjectDer);
-    // The key is made only after the policy accepted the request, so refusals cost no key.
-    const generated = csr === undefined ? await this.deps.ephemeralKeys.generate(keyAlgorithm) : undefined;
-    const publicKeySpki = csr?.publicKeySpki ?? generated?.publicKeySpki;
-    if (publicKeySpki === undefined) throw new DomainError("internal", "no public key");
-    const record: IssuanceRecord = {
-      requestedBy: context.principal.id,
-      serverGeneratedKey: generated !== undefined,
-      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, requestHash }),
-    };
-    for (let attempt = 1; ; attempt++) {
-      const certificate = await signPlannedCertificate(this.deps, plan, publicKeySpki, record);
-      try {
-        await this.store(context, [{ certificate, caName: plan.issuer.ca.name }]);
-        return { ...this.result(plan, certificate), ...(generated === undefined ? {} : { privateKeyPkcs8: generated.privateKeyPkcs8 }) };
-      } catch (error) {
-        if (!isDomainError(error) || error.code !== "already_exists") throw error;
-        // Either a concurrent retry with the same idempotency key won the race, or the serial
-        // repeated: answer the former, draw a new serial for the latter.
-        if (request.idempotencyKey !== undefined) {
-          const earlier = await this.replay(context, request.idempotencyKey, requestHash);
-          if (earlier !== undefined) return earlier;
-        }
-        if (attempt >= ATTEMPTS) throw error;
+    // Counted from here: a group commit waits for requests that will store soon (GroupCommit).
+    return this.commits.prepare(async (submit) => {
+      if (request.idempotencyKey !== undefined) {
+        const earlier = await this.replay(context, request.idempotencyKey, requestHash);
+        if (earlier !== undefined) return earlier;
       }
-    }
+
+      const csr = request.csrDer === undefined ? undefined : parseCertificateRequest(request.csrDer);
+      const keyAlgorithm = csr?.publicKeyAlgorithm ?? request.keyAlgorithm;
+      if (keyAlgorithm === undefined) throw invalidInput("keyAlgorithm", "missing");
+      const plan = planIssuance(await this.genericIssuer(request.ca), this.deps.profiles.get(request.profile), {
+        keyAlgorithm,
+        subjectDer: request.subject !== undefined ? encodeName(request.subject) : (csr?.subject.der ?? encodeName({})),
+        subjectAltNames: request.subjectAltNames ?? csr?.requestedExtensions.subjectAltNames ?? [],
+        requestedExtensions: csr?.requestedExtensions ?? {},
+      }, this.deps.clock.now(), request.ttlSeconds);
+      assertNoCredentialMinting(context, plan.issuer.ca.internal, plan.subjectDer);
+      // The key is made only after the policy accepted the request, so refusals cost no key.
+      const generated = csr === undefined ? await this.deps.ephemeralKeys.generate(keyAlgorithm) : undefined;
+      const publicKeySpki = csr?.publicKeySpki ?? generated?.publicKeySpki;
+      if (publicKeySpki === undefined) throw new DomainError("internal", "no public key");
+      const record: IssuanceRecord = {
+        requestedBy: context.principal.id,
+        serverGeneratedKey: generated !== undefined,
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, requestHash }),
+      };
+      for (let attempt = 1; ; attempt++) {
+        const certificate = await signPlannedCertificate(this.deps, plan, publicKeySpki, record);
+        try {
+          await this.store(submit, context, [{ certificate, caName: plan.issuer.ca.name }]);
+          return { ...this.result(plan, certificate), ...(generated === undefined ? {} : { privateKeyPkcs8: generated.privateKeyPkcs8 }) };
+        } catch (error) {
+          if (!isDomainError(error) || error.code !== "already_exists") throw error;
+          // Either a concurrent retry with the same idempotency key won the race, or the serial
+          // repeated: answer the former, draw a new serial for the latter.
+          if (request.idempotencyKey !== undefined) {
+            const earlier = await this.replay(context, request.idempotencyKey, requestHash);
+            if (earlier !== undefined) return earlier;
+          }
+          if (attempt >= ATTEMPTS) throw error;
+        }
+      }
+    });
   }
 
   /**
@@ -224,44 +239,57 @@ export class IssuanceService {
 
   /** Signs planned certificates and stores them in one transaction; a serial collision re-signs all. */
   private async signAll(context: RequestContext, items: readonly { plan: IssuancePlan; publicKeySpki: Uint8Array }[]): Promise<IssueResult[]> {
-    for (let attempt = 1; ; attempt++) {
-      const signed = await Promise.all(items.map(async ({ plan, publicKeySpki }) => ({ plan, certificate: await signPlannedCertificate(this.deps, plan, publicKeySpki, { requestedBy: context.principal.id, serverGeneratedKey: false }) })));
-      try {
-        await this.store(context, signed.map(({ plan, certificate }) => ({ certificate, caName: plan.issuer.ca.name })));
-        return signed.map(({ plan, certificate }) => this.result(plan, certificate));
-      } catch (error) {
-        if (!isDomainError(error) || error.code !== "already_exists" || attempt >= ATTEMPTS) throw error;
+    return this.commits.prepare(async (submit) => {
+      for (let attempt = 1; ; attempt++) {
+        const signed = await Promise.all(items.map(async ({ plan, publicKeySpki }) => ({ plan, certificate: await signPlannedCertificate(this.deps, plan, publicKeySpki, { requestedBy: context.principal.id, serverGeneratedKey: false }) })));
+        try {
+          await this.store(submit, context, signed.map(({ plan, certificate }) => ({ certificate, caName: plan.issuer.ca.name })));
+          return signed.map(({ plan, certificate }) => this.result(plan, certificate));
+        } catch (error) {
+          if (!isDomainError(error) || error.code !== "already_exists" || attempt >= ATTEMPTS) throw error;
+        }
       }
-    }
+    });
   }
 
   private result(plan: IssuancePlan, certificate: IssuedCertificate): IssueResult {
     return { certificate, caName: plan.issuer.ca.name, chainDer: plan.issuer.chainDer, replayed: false };
   }
 
-  private async store(context: RequestContext, certificates: readonly { certificate: IssuedCertificate; caName: string }[]): Promise<void> {
+  /** Stores certificates that must commit together (one request's), sharing a transaction with concurrent requests. */
+  private async store(submit: (store: PendingStore) => Promise<void>, context: RequestContext, certificates: readonly { certificate: IssuedCertificate; caName: string }[]): Promise<void> {
+    await submit({ context, certificates });
+    for (const { certificate, caName } of certificates) this.deps.metrics?.certificateIssued({ ca: caName, profile: certificate.profile });
+  }
+
+  /** One transaction for the stores of several requests: the certificates, each CA's status check once, their audit entries in order. */
+  private async storeAll(stores: readonly PendingStore[]): Promise<void> {
+    const all = stores.flatMap((store) => store.certificates);
     await this.deps.uow.run(async (r) => {
-      for (const { certificate, caName } of certificates) {
-        await r.certificates.create(certificate);
-        // Checked after the insert, in the same transaction: issuers are cached for seconds, and a
-        // CA revoked (disabled) meanwhile must not add a certificate its revocation did not see.
-        if ((await r.authorities.findById(certificate.caId))?.status !== "active") {
-          throw new DomainError("wrong_state", `CA ${caName} was disabled (revoked) and cannot sign`, { field: "ca" });
+      await r.certificates.create(all.map(({ certificate }) => certificate));
+      // Checked after the insert, in the same transaction: issuers are cached for seconds, and a
+      // CA revoked (disabled) meanwhile must not add a certificate its revocation did not see.
+      const caNames = new Map(all.map(({ certificate, caName }) => [certificate.caId, caName]));
+      const statuses = await r.authorities.statuses([...caNames.keys()]);
+      for (const [caId, caName] of caNames) {
+        if (statuses.get(caId) !== "active") throw new DomainError("wrong_state", `CA ${caName} was disabled (revoked) and cannot sign`, { field: "ca" });
+      }
+      for (const { context, certificates } of stores) {
+        for (const { certificate, caName } of certificates) {
+          await r.audit.record(
+            {
+              actor: context.principal.id,
+              action: "certificate.issue",
+              target: `certificate:${certificate.id}`,
+              result: "success",
+              requestId: context.requestId,
+              details: { ca: caName, serial: certificate.serialHex, profile: certificate.profile, subject: certificate.subject, serverGeneratedKey: certificate.serverGeneratedKey },
+            },
+            certificate.createdAt,
+          );
         }
-        await r.audit.record(
-          {
-            actor: context.principal.id,
-            action: "certificate.issue",
-            target: `certificate:${certificate.id}`,
-            result: "success",
-            requestId: context.requestId,
-            details: { ca: caName, serial: certificate.serialHex, profile: certificate.profile, subject: certificate.subject, serverGeneratedKey: certificate.serverGeneratedKey },
-          },
-          certificate.createdAt,
-        );
       }
     });
-    for (const { certificate, caName } of certificates) this.deps.metrics?.certificateIssued({ ca: caName, profile: certificate.profile });
   }
 
   /** The earlier result for a retried request, a conflict for a different request, or undefined. */

@@ -4,7 +4,7 @@ import type { KeyAlgorithm } from "../crypto/algorithms.js";
 import type { KeyMaterialRepository } from "../crypto/ports.js";
 import type { CaId, CertificateId } from "../shared/ids.js";
 import type { Page } from "../shared/page.js";
-import type { CertificateAuthority } from "./certificate-authority.js";
+import type { CaStatus, CertificateAuthority } from "./certificate-authority.js";
 import type { CertificateStatus, IssuedCertificate } from "./issued-certificate.js";
 
 /** Storage of certificate authorities and their sealed keys. */
@@ -16,6 +16,8 @@ export interface AuthorityRepository {
   findById(id: CaId): Promise<CertificateAuthority | undefined>;
   findByName(name: string): Promise<CertificateAuthority | undefined>;
   list(): Promise<readonly CertificateAuthority[]>;
+  /** The status of each existing CA among `ids` (one narrow read, for the check before an issuance commits). */
+  statuses(ids: readonly CaId[]): Promise<ReadonlyMap<CaId, CaStatus>>;
 }
 
 /**
@@ -39,8 +41,11 @@ export interface CertificateQuery {
 
 /** Storage of the certificate inventory. */
 export interface CertificateRepository {
-  /** Inserts; fails with `already_exists` when the serial repeats within the CA. */
-  create(certificate: IssuedCertificate): Promise<void>;
+  /**
+   * Inserts all or none (one statement, so concurrent issuances cost one round trip); fails with
+   * `already_exists` when a serial repeats within its CA or an idempotency key within its requester.
+   */
+  create(certificates: readonly IssuedCertificate[]): Promise<void>;
   findById(id: CertificateId): Promise<IssuedCertificate | undefined>;
   findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<IssuedCertificate | undefined>;
   findBySerial(caId: CaId, serialHex: string): Promise<IssuedCertificate | undefined>;

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { AuditEvent, AuditLog, AuditQuery, AuditReader, AuditRecord } from "../../core/shared/audit.js";
+import { Prisma } from "./generated/sqlite/client.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
+import { chunks, MAX_ROWS_PER_INSERT } from "./raw-insert.js";
 
 /** prevHash of the first entry. */
 export const AUDIT_GENESIS_HASH = "0".repeat(64);
@@ -62,7 +64,9 @@ export class PrismaAuditLog implements AuditLog {
     if (this.provider === "postgresql") {
       await this.db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()})`);
     }
-    const last = await this.db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+    // Raw: this read runs in every audited transaction, and the typed findFirst spends about
+    // 0.5 ms of CPU in Prisma's query compiler against 0.2 ms for the same statement raw.
+    const [last] = await this.db.$queryRaw<{ hash: string }[]>`SELECT "hash" FROM "audit_events" ORDER BY "seq" DESC LIMIT 1`;
     let prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
     const rows = entries.map(({ event, at }) => {
       const fields: ChainedFields = {
@@ -79,8 +83,13 @@ export class PrismaAuditLog implements AuditLog {
       prevHash = auditEntryHash(fields);
       return { ...fields, hash: prevHash };
     });
-    // One multi-row INSERT; seq (autoincrement) follows the VALUES order on both databases.
-    await this.db.auditEvent.createMany({ data: rows });
+    // Multi-row INSERTs, one after the other; seq (autoincrement) follows the VALUES order on both
+    // databases. Raw, as the head read above: a typed createMany of 5 rows costs ~1.9 ms of CPU,
+    // this ~0.6 ms. Chunked to stay under the bind-parameter limits (raw-insert.ts).
+    for (const chunk of chunks(rows, MAX_ROWS_PER_INSERT)) {
+      const values = chunk.map((r) => Prisma.sql`(${r.id}, ${r.time}, ${r.actor}, ${r.action}, ${r.target}, ${r.result}, ${r.requestId}, ${r.details}, ${r.prevHash}, ${r.hash})`);
+      await this.db.$executeRaw`INSERT INTO "audit_events" ("id", "time", "actor", "action", "target", "result", "requestId", "details", "prevHash", "hash") VALUES ${Prisma.join(values)}`;
+    }
   }
 }
 

@@ -121,6 +121,11 @@ export class PrismaAuthorityRepository implements AuthorityRepository {
     return row === null ? undefined : toDomain(row);
   }
 
+  async statuses(ids: readonly CaId[]): Promise<ReadonlyMap<CaId, CaStatus>> {
+    const rows = await this.db.certificateAuthority.findMany({ where: { id: { in: [...ids] } }, select: { id: true, status: true } });
+    return new Map(rows.map((row) => [row.id as CaId, row.status as CaStatus]));
+  }
+
   async list(): Promise<readonly CertificateAuthority[]> {
     const rows = await this.db.certificateAuthority.findMany({ orderBy: { createdAt: "asc" }, include: { keyMaterial: true } });
     return rows.map(toDomain);

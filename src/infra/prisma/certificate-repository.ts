@@ -3,8 +3,9 @@ import { invalidInput } from "../../core/shared/domain-error.js";
 import type { CaId, CertificateId } from "../../core/shared/ids.js";
 import type { Page } from "../../core/shared/page.js";
 import type { CertificateQuery, CertificateRepository, CertificateStatus, IssuedCertificate, RevokedEntry } from "../../core/pki/index.js";
-import type { Certificate as CertificateRow, Prisma } from "./generated/sqlite/client.js";
+import { Prisma, type Certificate as CertificateRow } from "./generated/sqlite/client.js";
 import type { DatabaseTransaction } from "./prisma-client.js";
+import { chunks, MAX_ROWS_PER_INSERT } from "./raw-insert.js";
 import { uniquely } from "./prisma-errors.js";
 
 function toDomain(row: CertificateRow): IssuedCertificate {
@@ -41,33 +42,22 @@ function toDomain(row: CertificateRow): IssuedCertificate {
 export class PrismaCertificateRepository implements CertificateRepository {
   constructor(private readonly db: DatabaseTransaction) {}
 
-  async create(c: IssuedCertificate): Promise<void> {
-    await uniquely(
-      () =>
-        this.db.certificate.create({
-          data: {
-            id: c.id,
-            caId: c.caId,
-            serialHex: c.serialHex,
-            profile: c.profile,
-            subject: c.subject,
-            commonName: c.commonName ?? null,
-            subjectAltNames: JSON.stringify(c.subjectAltNames),
-            keyAlgorithm: c.keyAlgorithm,
-            status: c.status,
-            notBefore: c.notBefore,
-            notAfter: c.notAfter,
-            der: Buffer.from(c.der),
-            fingerprintSha256: c.fingerprintSha256,
-            requestedBy: c.requestedBy,
-            serverGeneratedKey: c.serverGeneratedKey,
-            idempotencyKey: c.idempotencyKey ?? null,
-            requestHash: c.requestHash ?? null,
-            createdAt: c.createdAt,
-          },
-        }),
-      `certificate serial ${c.serialHex} or idempotency key already used`,
-    );
+  // Raw: a typed createMany of a group of rows spends milliseconds of CPU in Prisma's query
+  // compiler (compiled anew for each row count); the same INSERT raw costs about a third. The
+  // adapters encode the values as for a typed query (dates, bytes, booleans), and a unique
+  // violation is recognised in its raw form (prisma-errors.ts).
+  async create(certificates: readonly IssuedCertificate[]): Promise<void> {
+    for (const chunk of chunks(certificates, MAX_ROWS_PER_INSERT)) {
+      const rows = chunk.map(
+        (c) =>
+          Prisma.sql`(${c.id}, ${c.caId}, ${c.serialHex}, ${c.profile}, ${c.subject}, ${c.commonName ?? null}, ${JSON.stringify(c.subjectAltNames)}, ${c.keyAlgorithm}, ${c.status}, ${c.notBefore}, ${c.notAfter}, ${Buffer.from(c.der)}, ${c.fingerprintSha256}, ${c.requestedBy}, ${c.serverGeneratedKey}, ${c.idempotencyKey ?? null}, ${c.requestHash ?? null}, ${c.createdAt})`,
+      );
+      await uniquely(
+        () =>
+          this.db.$executeRaw`INSERT INTO "certificates" ("id", "caId", "serialHex", "profile", "subject", "commonName", "subjectAltNames", "keyAlgorithm", "status", "notBefore", "notAfter", "der", "fingerprintSha256", "requestedBy", "serverGeneratedKey", "idempotencyKey", "requestHash", "createdAt") VALUES ${Prisma.join(rows)}`,
+        certificates.length === 1 ? `certificate serial ${certificates[0]?.serialHex ?? ""} or idempotency key already used` : "a certificate serial or idempotency key already used",
+      );
+    }
   }
 
   async findById(id: CertificateId): Promise<IssuedCertificate | undefined> {

@@ -81,7 +81,7 @@ export class AuthorityRevocationService {
         // A CA below may already be revoked on its own (its entry exists): then only its status matters.
         if (issuer !== undefined && revoked.certificateDer !== undefined && (await r.certificates.findBySerial(issuer.id, revoked.serialHex ?? "")) === undefined) {
           const entry = inventoryEntry(revoked, revoked.certificateDer, issuer, context, now, this.deps.random);
-          await r.certificates.create(entry);
+          await r.certificates.create([entry]);
           await r.certificates.markRevoked(entry.id, now, revoked === ca ? reasonCode : childReasonCode);
           certificates += 1;
         }

@@ -105,7 +105,7 @@ export class OcspSigningDelegates {
     const parsed = parseCertificate(der);
     const id = newId<CertificateId>(now, this.deps.random);
     await this.deps.uow.run(async (r) => {
-      await r.certificates.create({
+      await r.certificates.create([{
         id,
         caId: ca.id,
         serialHex: serialHex(serial),
@@ -122,7 +122,7 @@ export class OcspSigningDelegates {
         requestedBy: REQUESTED_BY,
         serverGeneratedKey: true,
         createdAt: now,
-      });
+      }]);
       await r.audit.record(
         { actor: REQUESTED_BY, action: "certificate.issue", target: `certificate:${id}`, result: "success", details: { ca: ca.name, serial: serialHex(serial), profile: OCSP_SIGNING_PROFILE, subject, serverGeneratedKey: true } },
         now,
