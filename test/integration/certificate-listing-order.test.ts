@@ -75,9 +75,7 @@ beforeAll(async () => {
   // The runtime issued its own TLS certificate already: the oracle has it too.
   stored.push(...(await t.runtime.uow.read((r) => r.certificates.list({ now: NOW, limit: 500 }))).items);
   const added = certificates(ca.id);
-  await t.runtime.uow.run(async (r) => {
-    for (const c of added) await r.certificates.create(c);
-  });
+  await t.runtime.uow.run((r) => r.certificates.create(added));
   stored.push(...added);
 });
 
