@@ -8,6 +8,7 @@ import { MASTER_KEY_CHECK_SETTING, createMasterKeyCheck, masterKeyCheckId, maste
 import { createMasterKeyFile, createMasterKeyRing, loadMasterKey, type MasterKey, type MasterKeyRing, type MasterKeySource } from "./crypto/master-key.js";
 import { parseDatabaseUrl, defaultDatabaseUrl, type DatabaseTarget } from "./prisma/database-url.js";
 import { Migrator } from "./prisma/migrator.js";
+import { isUniqueViolation } from "./prisma/prisma-errors.js";
 import { createDatabase, type Database } from "./prisma/prisma-client.js";
 
 /** Where the master key comes from, resolved from the configuration. */
@@ -70,14 +71,7 @@ export async function openStorage(settings: StorageSettings, deps: { logger: Log
     const keyRing = await resolveKeyRing(location, check, deps);
     await migrator.migrate();
     db = createDatabase(target);
-    if (check === undefined) {
-      const now = new Date();
-      await db.meta.upsert({
-        where: { key: MASTER_KEY_CHECK_SETTING },
-        create: { key: MASTER_KEY_CHECK_SETTING, value: createMasterKeyCheck(keyRing.current, deps.random), updatedAt: now },
-        update: {},
-      });
-    }
+    if (check === undefined) await recordMasterKeyCheck(db, target, keyRing.current, deps.random);
     const opened = db;
     return { target, db: opened, keyRing, masterKeyLocation: location, close: () => opened.$disconnect() };
   } catch (error) {
@@ -85,6 +79,27 @@ export async function openStorage(settings: StorageSettings, deps: { logger: Log
     throw error;
   } finally {
     await migrator.close();
+  }
+}
+
+/**
+ * Records the master-key check of a new database. Replicas started together on one new database
+ * race here (each read "no check" before migrating): the first insert wins, and every other
+ * process must be able to open the winner's check with its own key, as on any later start —
+ * otherwise two replicas with different keys would both run, sealing under different keys.
+ */
+async function recordMasterKeyCheck(db: Database, target: DatabaseTarget, key: MasterKey, random: RandomSource): Promise<void> {
+  try {
+    await db.meta.create({ data: { key: MASTER_KEY_CHECK_SETTING, value: createMasterKeyCheck(key, random), updatedAt: new Date() } });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const written = await readMasterKeyCheck(target);
+    if (written === undefined || !masterKeyOpensCheck(key, written)) {
+      throw new StorageError(
+        `refusing to start: another kpki process started on this new database at the same moment with master key ${masterKeyCheckId(written ?? "") ?? "?"}, and the configured master key ${key.id} does not open its data; configure the same key for every replica.`,
+        { cause: error },
+      );
+    }
   }
 }
 
